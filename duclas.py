@@ -1,0 +1,225 @@
+# duclas.py - one Mini Pro's connection to the Duino-Coin server, with its timing counters.
+# Blocking sockets with timeouts, as the rig this ports. Nothing here prints: every fault
+# surfaces as one DucoError whose text says what and where ("I2C error ETIMEDOUT",
+# "server error ECONNRESET", "no job: BAD,Too many workers"); the caller writes the log.
+import socket
+import time
+import errno
+import hashlib
+import binascii
+from micropython import const
+
+_LINE_MAX = const(128)  # longest reply: a job is 84 characters
+
+ticks_ms = time.ticks_ms
+ticks_diff = time.ticks_diff
+
+
+class DucoError(Exception):
+    pass
+
+
+def errname(e):
+    # "ETIMEDOUT" for OSError(110); the text of anything else
+    if isinstance(e, OSError) and e.args:
+        return errno.errorcode.get(e.args[0], str(e.args[0]))
+    return str(e)
+
+
+def _hex40(b):
+    if len(b) != 40:
+        return False
+    try:
+        binascii.unhexlify(b)
+    except ValueError:
+        return False
+    return True
+
+
+def check_nonce(last, expected, nonce):
+    # DUCO-S1: sha1(last + str(nonce)) == expected; well under 1 ms on the ESP
+    h = hashlib.sha1(last)
+    h.update(b"%d" % nonce)
+    return binascii.hexlify(h.digest()) == expected.lower()
+
+
+class Connection:
+    def __init__(self, target, name, rig, user, key, pool):
+        self.target = target  # i2ct.Target
+        self.name = name  # bytes, as are rig, user, key
+        self.rig = rig
+        self.user = user
+        self.key = key  # the mining key: sent to the server only, never printed
+        self.pool = pool  # (host, port)
+        self.timeout = 10  # s, for connect and for every reply
+        self.send_rate = False  # the ported rigs leave the hashrate for the server to compute
+        self.sock = None
+        self.state = "D"
+        self.ducoid = b""
+        self.banner = ""
+        self.last = b""
+        self.expected = b""
+        self.diff = 0
+        self.retry_at = None  # ticks_ms before which the loop leaves this one alone after a fault
+        self.failures = 0  # faults in a row, for the back-off
+        self.zero()
+
+    def zero(self):
+        # statistics: ms totals and counts; only `u` in the menu resets them
+        self.requests = 0
+        self.req_wait = 0
+        self.req_send = 0
+        self.results = 0
+        self.snd_wait = 0
+        self.snd_send = 0
+        self.accepted = 0
+        self.rejected = 0
+        self.blocks = 0
+        self.faults = 0
+        self.lost = 0
+        self.reconnects = 0
+        self.connects = 0
+
+    # -- the target's side ---------------------------------------------------------------
+    def _bus(self, e):
+        self.faults += 1
+        return DucoError("I2C error %s" % errname(e))
+
+    def poll(self):
+        # the target's run state letter; a B answer is counted in target.busy
+        try:
+            st = self.target.state()
+        except OSError as e:
+            raise self._bus(e)
+        if st == "B":
+            self.target.busy += 1
+        return st
+
+    def take_result(self):
+        # after C: nonce and elapsed ms, then reset the target for the next job
+        t = self.target
+        try:
+            nonce = t.result()
+            ms = t.elapsed()
+            t.reset()
+        except (OSError, ValueError) as e:
+            raise self._bus(e)
+        return nonce, ms
+
+    def send_job(self):
+        # write the job to the target; returns the ms it took ("Hashes sent")
+        if self.diff > 99:
+            self.state = "C"
+            raise DucoError("difficulty %d does not fit the target, job skipped" % self.diff)
+        t0 = ticks_ms()
+        try:
+            self.target.send_job(self.last, self.expected, self.diff)
+        except OSError as e:
+            raise self._bus(e)
+        self.state = "K"
+        return ticks_diff(ticks_ms(), t0)
+
+    # -- the server's side ---------------------------------------------------------------
+    def connect(self):
+        # reset the target, read its DUCOID, connect, read the banner: state C
+        self.close()
+        t = self.target
+        try:
+            t.reset()
+            t.diff = 0  # a reset target is back at its default difficulty
+            self.ducoid = t.ducoid()
+        except (OSError, ValueError) as e:
+            raise self._bus(e)
+        s = socket.socket()
+        self.sock = s
+        try:
+            s.settimeout(self.timeout)
+            s.connect(socket.getaddrinfo(self.pool[0], self.pool[1])[0][-1])
+            banner = s.recv(5)  # "2.5\n": a short float, at most 5 bytes, not a job
+        except OSError as e:
+            self.close()
+            raise DucoError("server error %s" % errname(e))
+        try:
+            self.banner = banner.strip().decode()
+            float(self.banner)
+        except (ValueError, UnicodeError):
+            self.close()
+            raise DucoError("bad banner %r" % banner)
+        if self.connects:
+            self.reconnects += 1
+        self.connects += 1
+        self.state = "C"
+
+    def close(self):
+        if self.sock:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.state = "D"
+
+    def _exchange(self, msg):
+        # one message in one send, then its one-line reply; returns (reply, ms in send, ms total)
+        s = self.sock
+        line = b""
+        try:
+            t0 = ticks_ms()
+            s.send(msg)
+            t1 = ticks_ms()
+            while line[-1:] != b"\n":
+                if len(line) >= _LINE_MAX:
+                    raise DucoError("line too long %r" % line[:40])
+                chunk = s.recv(_LINE_MAX - len(line))
+                if not chunk:
+                    raise DucoError("half line %r" % line[:40] if line else "server closed")
+                line += chunk
+        except OSError as e:
+            self.close()
+            raise DucoError("server error %s" % errname(e))
+        except DucoError:
+            self.close()
+            raise
+        return line.strip(), ticks_diff(t1, t0), ticks_diff(ticks_ms(), t0)
+
+    def request_job(self):
+        # JOB -> "last,expected,diff"; returns the ms it took ("ReqJob took")
+        self.state = "R"
+        line, zwi, took = self._exchange(b"JOB,%s,AVR,%s\n" % (self.user, self.key))
+        self.requests += 1
+        self.req_send += zwi
+        self.req_wait += took
+        parts = line.split(b",")
+        if len(parts) != 3 or not _hex40(parts[0]) or not _hex40(parts[1]) or not parts[2].isdigit():
+            self.state = "C"
+            raise DucoError("no job: %s" % line[:60].decode())
+        self.last, self.expected, self.diff = parts[0], parts[1], int(parts[2])
+        self.state = "J"
+        return took
+
+    def submit(self, nonce, rate):
+        # verify, send the result, read the feedback; returns (ms, feedback)
+        if not check_nonce(self.last, self.expected, nonce):
+            self.faults += 1
+            self.state = "C"
+            raise DucoError("wrong nonce %d from target, not submitted" % nonce)
+        self.state = "E"
+        msg = b"%d,%s,%s,%s,%s\n" % (nonce, b"%d" % rate if self.send_rate else b"",
+                                     self.name, self.rig, self.ducoid)
+        try:
+            line, zwi, took = self._exchange(msg)
+        except DucoError as e:
+            self.lost += 1
+            raise DucoError("result %d lost, %s" % (nonce, e))
+        self.results += 1
+        self.snd_send += zwi
+        self.snd_wait += took
+        self.state = "C"
+        if line == b"GOOD":
+            self.accepted += 1
+        elif line == b"BLOCK":
+            self.accepted += 1
+            self.blocks += 1
+        else:
+            self.rejected += 1
+        return took, line.decode()

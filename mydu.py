@@ -1,0 +1,280 @@
+# mydu.py - the rig's keyboard menu and its polling round-robin loop.
+# `import mydu` shows the prompt H>; input is "number, then one letter", no Enter.
+import sys
+import gc
+import time
+import select
+from machine import I2C, Pin
+from i2ct import Target
+from duclas import Connection, DucoError
+
+MAX_CONS = 4  # lwIP keeps about 5 TCP connections; WebREPL may take one
+HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
+
+cons = []  # one Connection per target line of setup.txt, in file order
+bus = None
+verbose = False
+
+
+def read_setup(path="setup.txt"):
+    # -> dict; raises ValueError("setup.txt line N: what is wrong") before anything connects
+    cfg = {"key": "None", "pool": None, "i2c": (5, 4, 100000), "targets": []}
+    n = 0
+    for raw in open(path, "rb"):
+        n += 1
+        try:
+            line = raw.decode()
+        except UnicodeError:
+            line = "\x80"
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        for ch in line:
+            if not " " <= ch <= "~":
+                raise ValueError("setup.txt line %d: not plain ASCII" % n)
+        word, _, value = line.partition(" ")
+        value = value.strip()
+        if not value:
+            raise ValueError("setup.txt line %d: %s has no value" % (n, word))
+        args = value.split()
+        if word.isdigit():
+            addr = int(word)
+            if not 1 <= addr <= 127:
+                raise ValueError("setup.txt line %d: address %d out of range 1..127" % (n, addr))
+            for a, _ in cfg["targets"]:
+                if a == addr:
+                    raise ValueError("setup.txt line %d: address %d twice" % (n, addr))
+            cfg["targets"].append((addr, value))
+        elif word in ("rig", "user", "key"):
+            cfg[word] = value
+        elif word == "wifi":
+            if len(args) < 2:
+                raise ValueError("setup.txt line %d: wifi needs SSID and password" % n)
+        elif word in ("pool", "i2c"):
+            want = 2 if word == "pool" else 3
+            if len(args) != want or not all(a.isdigit() for a in args[1:]):
+                raise ValueError("setup.txt line %d: %s needs %s" % (
+                    n, word, "HOST PORT" if word == "pool" else "SCL SDA FREQ as numbers"))
+            if word == "pool":
+                cfg["pool"] = (args[0], int(args[1]))
+            else:
+                cfg["i2c"] = tuple(int(a) for a in args)
+        else:
+            raise ValueError("setup.txt line %d: unknown setting %s" % (n, word))
+    for need in ("rig", "user"):
+        if need not in cfg:
+            raise ValueError("setup.txt: no %s line" % need)
+    if not cfg["targets"]:
+        raise ValueError("setup.txt: no target lines")
+    if cfg["pool"] is None:
+        raise ValueError("setup.txt: no pool line (find one with tools/getpool on a PC)")
+    return cfg
+
+
+def fault(c, e):
+    # one line naming what and where; the connection is retried after a back-off
+    c.failures += 1
+    wait = min(2 ** c.failures, 60)
+    c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
+    print("*** Targ  %d %s, retry in %d s" % (c.target.addr, e, wait))
+
+
+def serve(c):
+    # one connection's turn in a round; True when there was nothing to do (target busy)
+    if c.retry_at is not None and time.ticks_diff(time.ticks_ms(), c.retry_at) < 0:
+        return True
+    try:
+        if c.state == "D":
+            c.connect()
+        st = c.poll()
+        if st == "B":
+            return True
+        print("*** Targ  %d Sta  %s" % (c.target.addr, st))
+        if c.state == "K" and st == "C":
+            nonce, ms = c.take_result()
+            rate = (1000 * nonce + ms // 2) // ms if ms else 0
+            print("ela %d  res %d  rat %d" % (ms, nonce, rate))
+            took, feedback = c.submit(nonce, rate)
+            print("SndRes took  %d" % took)
+            print(feedback)
+        elif c.state == "K":
+            c.faults += 1
+            print("*** Targ  %d lost its job (status %s), job sent again" % (c.target.addr, st))
+            c.state = "J"
+        if c.state != "J":
+            print("ReqJob took  %d" % c.request_job())
+            if verbose:
+                print("job %s,%s,%d" % (c.last.decode(), c.expected.decode(), c.diff))
+        print("Hashes sent  %d" % c.send_job())
+        c.failures = 0
+        c.retry_at = None
+    except DucoError as e:
+        fault(c, e)
+    return False
+
+
+def loop(n):
+    if not cons:
+        print("no connections: s first")
+        return
+    keys = select.poll()
+    keys.register(sys.stdin, select.POLLIN)
+    allbus = 0
+    for left in range(n or 99999, 0, -1):
+        if keys.poll(0):
+            sys.stdin.read(1)  # any key returns to the menu
+            break
+        print("===Loop  %d" % left)
+        busy = 0
+        for c in cons:
+            if serve(c):
+                busy += 1
+        if busy == len(cons):
+            allbus += 1
+            print("All Bus  %d" % allbus)
+            gc.collect()  # idle anyway: collect while every target hashes
+            time.sleep_ms(100)
+        else:
+            allbus = 0
+    print("Loop Done")
+
+
+def start():
+    global bus
+    if cons:
+        print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
+        return
+    try:
+        cfg = read_setup()
+    except (OSError, ValueError) as e:
+        print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
+        return
+    scl, sda, freq = cfg["i2c"]
+    bus = I2C(scl=Pin(scl), sda=Pin(sda), freq=freq)
+    if len(cfg["targets"]) > MAX_CONS:
+        print("warning: %d targets, one ESP8266 holds about %d server connections (lwIP)" % (
+            len(cfg["targets"]), MAX_CONS))
+    for addr, name in cfg["targets"]:
+        c = Connection(Target(bus, addr), name.encode(), cfg["rig"].encode(),
+                       cfg["user"].encode(), cfg["key"].encode(), cfg["pool"])
+        cons.append(c)
+        try:
+            c.connect()
+            print("Targ  %d connected to %s:%d, server %s" % (addr, c.pool[0], c.pool[1], c.banner))
+        except DucoError as e:
+            fault(c, e)
+    gc.collect()
+
+
+def stats(c):
+    per = lambda total, count: total // count if count else 0
+    print("Target %d  Connected %s" % (c.target.addr, c.state != "D"))
+    print("Name >%s<" % c.name.decode())
+    print("Requests  %d" % c.requests)
+    print("ReqWait  %d  per  %d" % (c.req_wait, per(c.req_wait, c.requests)))
+    print("ReqZwi  %d  per  %d" % (c.req_send, per(c.req_send, c.requests)))
+    print("SndWait  %d  per  %d" % (c.snd_wait, per(c.snd_wait, c.results)))
+    print("SndZwi  %d  per  %d" % (c.snd_send, per(c.snd_send, c.results)))
+    print("Targ Busy  %d" % c.target.busy)
+    print("Accepted  %d  Rejected  %d  Blocks  %d" % (c.accepted, c.rejected, c.blocks))
+    print("Faults  %d  Lost  %d  Reconnects  %d" % (c.faults, c.lost, c.reconnects))
+
+
+def status_text(c):
+    try:
+        return bytes(c.target.status()).decode()
+    except (OSError, UnicodeError):
+        return "???"
+
+
+def pick(n):
+    if 0 <= n < len(cons):
+        return cons[n]
+    print("no connection %d (0..%d)" % (n, len(cons) - 1))
+
+
+def key():
+    ch = sys.stdin.read(1)
+    return ch if ch else "x"  # end of input leaves the menu
+
+
+def menu():
+    global verbose
+    print(HELP)
+    while True:
+        print("H> ", end="")
+        num = ""
+        ch = key()
+        while "0" <= ch <= "9" or ch in " \r\n":
+            if "0" <= ch <= "9":
+                num += ch
+                print(ch, end="")
+            ch = key()
+        print(ch)
+        n = int(num) if num else 0
+        if ch == "s":
+            start()
+        elif ch == "l":
+            loop(n)
+        elif ch == "x":
+            for c in cons:
+                c.close()
+                c.retry_at = None
+                print("closed")
+            return
+        elif ch == "o":
+            print("cons %d" % len(cons))
+            for i, c in enumerate(cons):
+                print("%d %d %s %s %d" % (i, c.target.addr, status_text(c), c.state, c.timeout))
+        elif ch == "i":
+            for c in cons:
+                stats(c)
+            gc.collect()
+            print("Free %d" % gc.mem_free())
+            if bus:
+                print("I2C scan %s" % bus.scan())
+        elif ch == "u":
+            for c in cons:
+                c.zero()
+                c.target.busy = 0
+        elif ch == "v":
+            verbose = not verbose
+            print("verbose %s" % verbose)
+        elif ch == "h":
+            for c in cons:
+                c.send_rate = not c.send_rate
+            print("send hashrate %s" % (cons[0].send_rate if cons else False))
+        elif ch == "t":
+            for c in cons:
+                c.timeout = n or 10
+            print("timeout %d s" % (n or 10))
+        elif ch in "dcmqw":
+            c = pick(n)
+            if c is None:
+                continue
+            if ch == "d":
+                c.close()
+                cons.remove(c)
+                print("dropped %d" % c.target.addr)
+            elif ch == "c":
+                c.retry_at = None
+                try:
+                    c.connect()
+                    print("connected %d" % c.target.addr)
+                except DucoError as e:
+                    fault(c, e)
+            elif ch == "m":
+                c.retry_at = None
+                serve(c)
+            elif ch == "q":
+                print(status_text(c))
+            else:
+                try:
+                    print("res %d ela %d" % (c.target.result(), c.target.elapsed()))
+                except (OSError, ValueError) as e:
+                    print("I2C error %s" % e)
+        else:
+            print(HELP)
+
+
+menu()

@@ -1,0 +1,259 @@
+"""A Duino-Coin server emulator on 127.0.0.1, following ../shared/spec/duco-server.md.
+
+Mining side (TCP): a banner on accept; each read is one message; MOTD, PING, JOB with a real
+job whose nonce is 1..100*diff, results checked with SHA-1 and answered GOOD / BLOCK /
+BAD,<reason>; one reply per request, each ending in "\\n"; idle timeouts. HTTP side: /getPool
+and /balances/<user>, the balance growing with accepted shares (the first 10 shares of a
+connection earn nothing, as on the real server).
+
+Faults for tests: latency (fixed plus jitter), BAD instead of a job, garbage instead of a job,
+a half line then close, a drop after N messages, refused connects, silence.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.server
+import json
+import random
+import socket
+import socketserver
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ducos1 import make_job
+
+BANNER = b"3.0\n"
+REWARD = 0.00025  # Duco per accepted share after the first 10 of a connection
+FREE_SHARES = 10
+
+
+@dataclass
+class Faults:
+    """Switches; 0 means off. "every N" counts JOB requests over the whole server."""
+
+    latency_ms: int = 0  # added to every reply
+    jitter_ms: int = 0  # plus a uniform 0..jitter
+    bad_job_every: int = 0  # answer BAD,<bad_reason> instead of a job
+    bad_reason: str = "Too many workers"
+    garbage_every: int = 0  # answer a line that is not a job
+    half_line_every: int = 0  # send half a job line, then close
+    silence_every: int = 0  # never answer that JOB (the client's read times out)
+    drop_after: int = 0  # close each connection after this many messages
+    refuse: int = 0  # reset this many further connects right after accept
+    reject_results: bool = False  # answer every result BAD,Incorrect result
+    block_every: int = 0  # answer BLOCK instead of GOOD for every N-th good share
+
+
+@dataclass
+class Stats:
+    connects: int = 0
+    jobs: int = 0
+    good: int = 0
+    blocks: int = 0
+    bad: int = 0
+    balances: dict[str, float] = field(default_factory=dict)
+    ducoids: set[str] = field(default_factory=set)
+
+
+class Emulator:
+    def __init__(self, diff: int = 6, seed: int = 1, idle_first: float = 30.0, idle_after: float = 90.0,
+                 faults: Faults | None = None) -> None:
+        self.diff = diff
+        self.rng = random.Random(seed)
+        self.idle_first = idle_first
+        self.idle_after = idle_after
+        self.faults = faults or Faults()
+        self.stats = Stats()
+        self.lock = threading.Lock()
+        self.tcp: socketserver.ThreadingTCPServer | None = None
+        self.http: http.server.ThreadingHTTPServer | None = None
+
+    # -- one mining connection ---------------------------------------------------------------
+    def _delay(self) -> None:
+        f = self.faults
+        if f.latency_ms or f.jitter_ms:
+            with self.lock:
+                extra = self.rng.uniform(0, f.jitter_ms)
+            time.sleep((f.latency_ms + extra) / 1000)
+
+    def _count_job(self) -> tuple[int, tuple[str, str, int]]:
+        """The request's number and a fresh job (last, expected, diff)."""
+        with self.lock:
+            self.stats.jobs += 1
+            last, expected, _ = make_job(self.diff, self.rng)
+            return self.stats.jobs, (last, expected, self.diff)
+
+    def handle(self, sock: socket.socket) -> None:
+        f = self.faults
+        with self.lock:
+            self.stats.connects += 1
+            if f.refuse > 0:
+                f.refuse -= 1
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return
+        sock.sendall(BANNER)
+        job: tuple[str, str, int] | None = None
+        user = ""
+        shares = 0
+        messages = 0
+        while True:
+            sock.settimeout(self.idle_first if job is None else self.idle_after)
+            try:
+                data = sock.recv(1024)
+            except (socket.timeout, OSError):
+                return
+            if not data:
+                return
+            messages += 1
+            fields = data.decode("ascii", "replace").strip().split(",")
+            self._delay()
+            if fields[0] == "MOTD":
+                reply = "You are mining on the duco-i2c-rig emulator\n"
+            elif fields[0] == "PING":
+                reply = "Pong!\n"
+            elif fields[0] == "JOB":
+                n, new = self._count_job()
+                if len(fields) < 2 or not fields[1]:
+                    reply = "BAD,No username specified\n"
+                elif f.silence_every and n % f.silence_every == 0:
+                    continue
+                elif f.bad_job_every and n % f.bad_job_every == 0:
+                    reply = "BAD,%s\n" % f.bad_reason
+                elif f.garbage_every and n % f.garbage_every == 0:
+                    reply = "\x7fgarbage%d\n" % n
+                elif f.half_line_every and n % f.half_line_every == 0:
+                    line = "%s,%s,%d\n" % new
+                    sock.sendall(line[: len(line) // 2].encode())
+                    return
+                else:
+                    job = new
+                    user = fields[1]
+                    reply = "%s,%s,%d\n" % job
+            else:
+                reply = self._result(fields, job, user, shares)
+                if reply.startswith(("GOOD", "BLOCK")):
+                    shares += 1
+                job = None if reply.startswith(("GOOD", "BLOCK")) else job
+            sock.sendall(reply.encode())
+            if f.drop_after and messages >= f.drop_after:
+                return
+
+    def _result(self, fields: list[str], job: tuple[str, str, int] | None, user: str, shares: int) -> str:
+        f = self.faults
+        with self.lock:
+            if job is None or len(fields) < 5 or not fields[0].isdigit():
+                self.stats.bad += 1
+                return "BAD,Incorrect data\n"
+            last, expected, diff = job
+            nonce = int(fields[0])
+            ok = nonce <= 100 * diff and hashlib.sha1((last + str(nonce)).encode()).hexdigest() == expected
+            if not ok or f.reject_results:
+                self.stats.bad += 1
+                return "BAD,Incorrect result\n"
+            self.stats.good += 1
+            self.stats.ducoids.add(fields[4])
+            self.stats.balances.setdefault(user, 0.0)
+            if shares >= FREE_SHARES:
+                self.stats.balances[user] = self.stats.balances.get(user, 0.0) + REWARD
+            if f.block_every and self.stats.good % f.block_every == 0:
+                self.stats.blocks += 1
+                return "BLOCK\n"
+            return "GOOD\n"
+
+    # -- HTTP side ---------------------------------------------------------------------------
+    def _http_handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        emulator = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/getPool":
+                    port = emulator.tcp.server_address[1] if emulator.tcp else 0
+                    body = {"name": "emulator", "ip": "127.0.0.1", "port": port, "success": True}
+                elif self.path.startswith("/balances/"):
+                    user = self.path[len("/balances/"):]
+                    with emulator.lock:
+                        balance = emulator.stats.balances.get(user)
+                    if balance is None:
+                        body = {"success": False, "message": "User not found"}
+                    else:
+                        body = {"success": True, "result": {"username": user, "balance": round(balance, 8)}}
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self, port: int = 0, http_port: int | None = 0) -> "Emulator":
+        emulator = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                emulator.handle(self.request)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
+        self.tcp.daemon_threads = True
+        threading.Thread(target=self.tcp.serve_forever, daemon=True).start()
+        if http_port is not None:
+            self.http = http.server.ThreadingHTTPServer(("127.0.0.1", http_port), self._http_handler())
+            self.http.daemon_threads = True
+            threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self.tcp is not None
+        return self.tcp.server_address[1]
+
+    @property
+    def http_port(self) -> int:
+        assert self.http is not None
+        return self.http.server_address[1]
+
+    def stop(self) -> None:
+        for server in (self.tcp, self.http):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Duino-Coin server emulator on 127.0.0.1")
+    ap.add_argument("--port", type=int, default=0, help="mining port (0: a free one)")
+    ap.add_argument("--http-port", type=int, default=0, help="REST port (0: a free one)")
+    ap.add_argument("--diff", type=int, default=6, help="difficulty of AVR jobs")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--latency", type=int, default=0, help="ms added to every reply")
+    ap.add_argument("--jitter", type=int, default=0, help="plus up to this many ms")
+    ap.add_argument("--bad-job-every", type=int, default=0)
+    ap.add_argument("--garbage-every", type=int, default=0)
+    ap.add_argument("--half-line-every", type=int, default=0)
+    ap.add_argument("--silence-every", type=int, default=0)
+    ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--refuse", type=int, default=0)
+    args = ap.parse_args()
+    faults = Faults(latency_ms=args.latency, jitter_ms=args.jitter, bad_job_every=args.bad_job_every,
+                    garbage_every=args.garbage_every, half_line_every=args.half_line_every,
+                    silence_every=args.silence_every, drop_after=args.drop_after, refuse=args.refuse)
+    emulator = Emulator(diff=args.diff, seed=args.seed, faults=faults).start(args.port, args.http_port)
+    print("mining 127.0.0.1:%d  http 127.0.0.1:%d" % (emulator.port, emulator.http_port), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
