@@ -42,6 +42,7 @@ struct duco_search {
     uint16_t next;       /* next nonce to try */
     uint16_t last_nonce; /* 100 * diff */
     uint16_t found;      /* the match, 0 when none */
+    uint16_t tried;      /* nonces hashed so far */
     uint8_t over;        /* the search ended (match or range exhausted) */
 };
 
@@ -80,6 +81,7 @@ void duco_finish(struct duco *t, uint32_t now_ms);
 uint8_t duco_addr_of_eeprom(uint8_t eeprom_byte);
 uint8_t duco_is_small(uint8_t addr);
 uint8_t duco_addr(const struct duco *t);
+void duco_set_addr(struct duco *t, uint8_t addr);
 uint8_t duco_hashing(const struct duco *t);
 uint8_t duco_queued(const struct duco *t);
 uint16_t duco_hashes(const struct duco *t);
@@ -90,7 +92,7 @@ void duco_status(const struct duco *t, char out[3]);
 void duco_search_start(struct duco_search *s, const char *last, uint8_t last_len,
                        const char *expected, uint8_t expected_len, uint8_t diff);
 uint8_t duco_search_step(struct duco_search *s, uint16_t budget);
-void duco_sha1(const uint8_t *msg, uint8_t len, uint8_t digest[20]);
+void duco_sha1(const uint8_t *msg, uint16_t len, uint8_t digest[20]);
 
 #ifdef __cplusplus
 }
