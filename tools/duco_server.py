@@ -205,11 +205,11 @@ class Emulator:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
         self.tcp.daemon_threads = True
-        threading.Thread(target=self.tcp.serve_forever, daemon=True).start()
+        threading.Thread(target=self.tcp.serve_forever, args=(0.05,), daemon=True).start()
         if http_port is not None:
             self.http = http.server.ThreadingHTTPServer(("127.0.0.1", http_port), self._http_handler())
             self.http.daemon_threads = True
-            threading.Thread(target=self.http.serve_forever, daemon=True).start()
+            threading.Thread(target=self.http.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     @property

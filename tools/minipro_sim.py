@@ -179,4 +179,6 @@ class SimBus:
 
     def scan(self) -> list[int]:
         with self.lock:
+            for target in self.targets:
+                target.write(b"")  # a scan's empty write; the target may move on meanwhile (V)
             return sorted(t.addr for t in self.targets)

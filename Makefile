@@ -1,0 +1,38 @@
+# duco-i2c-rig: `make sim` runs the rig with no hardware, `make test` runs every test.
+# Both build .venv from the pinned requirements.txt by themselves.
+PY := .venv/bin/python
+VENV := .venv/.installed
+
+KEYS ?=
+POOL ?=
+TARGETS ?= 20 21 22
+LATENCY ?= 0
+JITTER ?= 0
+RATE ?= 160
+HEAP ?= 64000
+TARGETS_IMPL ?= python
+
+.PHONY: venv sim test bench mpy-check
+
+$(VENV): requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)
+
+sim: $(VENV)
+	$(PY) tools/sim.py --keys "$(KEYS)" --pool "$(POOL)" --targets "$(TARGETS)" \
+		--latency $(LATENCY) --jitter $(JITTER) --rate $(RATE) --heap $(HEAP) --impl $(TARGETS_IMPL)
+
+test: $(VENV)
+	$(PY) -m pytest host_tests
+
+# compile every device file as the rigs' firmware would (MicroPython 1.15, mpy v5)
+mpy-check: $(VENV)
+	$(PY) tools/mpy_check.py
+
+bench: $(VENV)
+	$(PY) tools/bench_heap.py
+
+-include target/firmware.mk

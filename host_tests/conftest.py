@@ -1,0 +1,56 @@
+"""Shared set-up: device files, tools and fakes importable; one fake clock per test."""
+from __future__ import annotations
+
+import importlib
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT, ROOT / "tools", ROOT / "host_tests" / "fakes"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+import clock as fake_clock  # noqa: E402  (from host_tests/fakes)
+import machine  # noqa: E402  (the fake)
+from duco_server import Emulator  # noqa: E402
+
+_clock = fake_clock.FakeClock()
+fake_clock.install(_clock)  # before any device module binds time.ticks_ms
+
+
+@pytest.fixture
+def clock() -> fake_clock.FakeClock:
+    """The clock of the device code's time module and of the simulated Mini Pros."""
+    return _clock
+
+
+@pytest.fixture
+def emulator():
+    emu = Emulator(seed=7).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def sim_bus(clock):
+    """Install a SimBus as the bus behind machine.I2C; tests add Mini Pros to .targets."""
+    from minipro_sim import SimBus
+
+    bus = SimBus()
+    machine.bus = bus
+    yield bus
+    machine.bus = None
+
+
+def import_mydu():
+    """mydu shows its menu at import, as on the ESP; end of input leaves it at once."""
+    sys.modules.pop("mydu", None)
+    saved = sys.stdin
+    sys.stdin = io.StringIO("")
+    try:
+        return importlib.import_module("mydu")
+    finally:
+        sys.stdin = saved

@@ -1,0 +1,43 @@
+"""A clock that moves only when told, shared by the device code's `time` and the Mini Pros.
+
+On CPython the device code's time.ticks_ms/ticks_diff/ticks_add/sleep_ms are installed from
+here, so sleep_ms advances the clock instead of sleeping and a simulated hash "takes" its time
+without a test ever waiting for it.
+"""
+from __future__ import annotations
+
+import time
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0  # seconds; MiniPro reads it through __call__
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def ticks_ms(self) -> int:
+        return int(self.now * 1000) & 0x3FFFFFFF  # wraps as on the ESP8266
+
+    def sleep_ms(self, ms: int) -> None:
+        self.advance(ms / 1000)
+
+
+def ticks_diff(a: int, b: int) -> int:
+    half = 0x20000000
+    return ((a - b + half) & 0x3FFFFFFF) - half
+
+
+def ticks_add(a: int, delta: int) -> int:
+    return (a + delta) & 0x3FFFFFFF
+
+
+def install(clock: FakeClock) -> None:
+    """Give CPython's time module the MicroPython names, driven by `clock`."""
+    time.ticks_ms = clock.ticks_ms  # type: ignore[attr-defined]
+    time.sleep_ms = clock.sleep_ms  # type: ignore[attr-defined]
+    time.ticks_diff = ticks_diff  # type: ignore[attr-defined]
+    time.ticks_add = ticks_add  # type: ignore[attr-defined]

@@ -1,0 +1,167 @@
+"""duclas.Connection against the server emulator on loopback and a simulated Mini Pro:
+one share end to end, and each way the server or the target can go wrong."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import machine
+from duclas import Connection, DucoError, check_nonce
+from i2ct import Target
+from minipro_sim import MiniPro
+
+NAME = b"I2C 20 AVR Miner (DUCO-S1A) v2.47"
+
+
+def connection(sim_bus, clock, port, addr=20):
+    sim_bus.targets.append(MiniPro(addr, clock=clock))
+    return Connection(Target(machine.I2C(), addr), NAME, b"Rig 42", b"targon", b"None", ("127.0.0.1", port))
+
+
+def hash_share(c, clock):
+    while c.poll() != "C":
+        clock.advance(0.05)
+    return c.take_result()
+
+
+def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator):
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    assert (c.state, c.banner) == ("C", "3.0")
+    assert c.ducoid == sim_bus.targets[0].ducoid.encode()
+    c.request_job()
+    assert c.state == "J" and c.diff == 6
+    c.send_job()
+    assert c.state == "K"
+    nonce, ms = hash_share(c, clock)
+    assert check_nonce(c.last, c.expected, nonce)
+    took, feedback = c.submit(nonce, 160)
+    assert feedback == "GOOD" and c.state == "C"
+    assert (c.requests, c.results, c.accepted, c.rejected) == (1, 1, 1, 0)
+    assert emulator.stats.good == 1
+    assert emulator.stats.ducoids == {c.ducoid.decode()}
+
+
+def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emulator):
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    c.request_job()
+    c.send_job()
+    nonce, _ = hash_share(c, clock)
+    with pytest.raises(DucoError, match="wrong nonce"):
+        c.submit(nonce + 1, 160)
+    assert c.faults == 1 and c.results == 0
+    assert emulator.stats.good + emulator.stats.bad == 0
+
+
+def test_bad_instead_of_a_job_keeps_the_connection(sim_bus, clock, emulator):
+    emulator.faults.bad_job_every = 1
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    with pytest.raises(DucoError, match="no job: BAD,Too many workers"):
+        c.request_job()
+    assert c.state == "C" and c.sock is not None
+
+
+def test_garbage_instead_of_a_job_is_not_sent_to_the_target(sim_bus, clock, emulator):
+    emulator.faults.garbage_every = 1
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    with pytest.raises(DucoError, match="no job"):
+        c.request_job()
+    with pytest.raises(DucoError):
+        c.request_job()
+    assert sim_bus.targets[0].jobs_started == 0
+
+
+def test_half_line_then_close_disconnects(sim_bus, clock, emulator):
+    emulator.faults.half_line_every = 1
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    with pytest.raises(DucoError, match="half line"):
+        c.request_job()
+    assert c.state == "D" and c.sock is None
+
+
+def test_refused_connect_names_the_error(sim_bus, clock):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nobody listens there now
+    c = connection(sim_bus, clock, port)
+    with pytest.raises(DucoError, match="server error ECONNREFUSED"):
+        c.connect()
+    assert c.state == "D"
+
+
+def test_silence_after_job_times_out(sim_bus, clock, emulator):
+    emulator.faults.silence_every = 1
+    c = connection(sim_bus, clock, emulator.port)
+    c.timeout = 0.2
+    c.connect()
+    with pytest.raises(DucoError, match="server error"):
+        c.request_job()
+    assert c.state == "D"
+
+
+def test_bad_banner(sim_bus, clock):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    c = connection(sim_bus, clock, srv.getsockname()[1])
+    c.timeout = 2
+
+    import threading
+
+    def serve_garbage():
+        conn, _ = srv.accept()
+        conn.sendall(b"HELO\n")
+        conn.close()
+
+    threading.Thread(target=serve_garbage, daemon=True).start()
+    with pytest.raises(DucoError, match="bad banner"):
+        c.connect()
+    srv.close()
+
+
+def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulator):
+    c = connection(sim_bus, clock, emulator.port)
+    c.target.addr = 23
+    with pytest.raises(DucoError, match="I2C error ENODEV"):
+        c.connect()
+    assert emulator.stats.connects == 0 and c.faults == 1
+
+
+def test_rejected_share_is_counted(sim_bus, clock, emulator):
+    emulator.faults.reject_results = True
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    c.request_job()
+    c.send_job()
+    took, feedback = c.submit(*hash_share(c, clock)[:1], 0)
+    assert feedback == "BAD,Incorrect result"
+    assert (c.accepted, c.rejected) == (0, 1)
+
+
+def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator):
+    emulator.diff = 120
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    c.request_job()
+    with pytest.raises(DucoError, match="difficulty 120"):
+        c.send_job()
+    assert sim_bus.targets[0].jobs_started == 0
+
+
+def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator):
+    c = connection(sim_bus, clock, emulator.port)
+    c.connect()
+    c.request_job()
+    c.send_job()
+    nonce, _ = hash_share(c, clock)
+    c.sock.close()
+    c.sock = socket.socket()  # a dead socket: the send fails
+    with pytest.raises(DucoError, match="result %d lost" % nonce):
+        c.submit(nonce, 0)
+    assert c.lost == 1 and c.state == "D"
