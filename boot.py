@@ -1,0 +1,55 @@
+# boot.py - WiFi up from setup.txt's `wifi SSID PASSWORD` line, access point off, WebREPL on
+# when webrepl_cfg.py holds a real password. Nothing else: `import mydu` starts the rig.
+import network
+import time
+
+PLACEHOLDER = "changeme"  # what webrepl_cfg.py ships with
+
+
+def wifi_from_setup(path="setup.txt"):
+    # (ssid, password) from the wifi line; the SSID may hold spaces, the password is the last word
+    try:
+        for line in open(path):
+            words = line.split("#")[0].split()
+            if len(words) >= 3 and words[0] == "wifi":
+                return " ".join(words[1:-1]), words[-1]
+    except OSError:
+        pass
+    return None
+
+
+def wifi_up(ssid, password, wait_s=15):
+    network.WLAN(network.AP_IF).active(False)
+    sta = network.WLAN(network.STA_IF)
+    sta.active(True)
+    if not sta.isconnected():
+        sta.connect(ssid, password)
+        for _ in range(wait_s * 10):
+            if sta.isconnected():
+                break
+            time.sleep_ms(100)
+    if sta.isconnected():
+        print("WiFi %s up, %s" % (ssid, sta.ifconfig()[0]))
+    else:
+        print("WiFi %s not up yet; the ESP keeps trying, mydu reconnects when it is" % ssid)
+
+
+def webrepl_on():
+    try:
+        import webrepl_cfg
+        pw = webrepl_cfg.PASS
+    except (ImportError, AttributeError):
+        pw = ""
+    if pw == PLACEHOLDER or not 4 <= len(pw) <= 9:
+        print("WebREPL off: webrepl_cfg.py needs a password of 4..9 characters, not the placeholder")
+        return
+    import webrepl
+    webrepl.start()
+
+
+wifi = wifi_from_setup()
+if wifi:
+    wifi_up(*wifi)
+else:
+    print("WiFi: no wifi line in setup.txt")
+webrepl_on()

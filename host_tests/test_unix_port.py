@@ -1,0 +1,114 @@
+"""The device code on the real MicroPython unix port, in -X heapsize=64000, against the
+emulator and the simulated Mini Pros: the exact per-loop log, the statistics, and the
+one-line errors for a broken setup.txt, an unreachable pool and an absent target."""
+from __future__ import annotations
+
+import io
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bus_server
+import sim
+from conftest import ROOT
+from minipro_sim import MiniPro, SimBus
+
+SHARE = re.compile(
+    r"\*\*\* Targ  (\d+) Sta  C\n"
+    r"ela (\d+)  res (\d+)  rat (\d+)\n"
+    r"SndRes took  \d+\n"
+    r"(GOOD|BLOCK|BAD,[^\n]*)\n"
+    r"ReqJob took  \d+\n"
+    r"Hashes sent  \d+\n")
+STATS = re.compile(
+    r"Target (\d+)  Connected True\n"
+    r"Name >I2C \1 AVR Miner \(DUCO-S1A\) v2\.47<\n"
+    r"Requests  (\d+)\n"
+    r"ReqWait  \d+  per  \d+\n"
+    r"ReqZwi  \d+  per  \d+\n"
+    r"SndWait  \d+  per  \d+\n"
+    r"SndZwi  \d+  per  \d+\n"
+    r"Targ Busy  \d+\n"
+    r"Accepted  (\d+)  Rejected  0  Blocks  0\n")
+
+
+def run_rig(tmp_path: Path, keys: str, targets=(20, 21, 22), pool=None, on_bus=None, setup=None,
+            rate=4000.0, heap="64000") -> str:
+    bus = SimBus([MiniPro(a, hash_rate=rate) for a in (on_bus or targets)])
+    server = bus_server.serve(bus)
+    if setup is None:
+        sim.write_setup(tmp_path, pool, list(targets))
+    else:
+        (tmp_path / "setup.txt").write_text(setup)
+    out = io.StringIO()
+    cmd = [str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import mydu"]
+    rc, _ = sim.run_keys(cmd, tmp_path, sim.device_env(server.server_address[1]), keys.split(), 120, out)
+    server.shutdown()
+    text = out.getvalue()
+    assert rc == 0, text[-2000:]
+    assert "Traceback" not in text and "MemoryError" not in text, text[-2000:]
+    return text
+
+
+def test_rig_mines_good_shares_with_the_exact_log(tmp_path, emulator):
+    text = run_rig(tmp_path, "s 100l i x", pool=("127.0.0.1", emulator.port))
+    shares = SHARE.findall(text)
+    assert shares, text[-3000:]
+    for addr, ela, res, rat, feedback in shares:
+        assert feedback == "GOOD"
+        assert int(rat) == (1000 * int(res) + int(ela) // 2) // int(ela)
+    assert len(shares) == emulator.stats.good
+    assert {a for a, *_ in shares} == {"20", "21", "22"}
+    loops = re.findall(r"===Loop  (\d+)\n", text)
+    assert loops == [str(n) for n in range(100, 0, -1)]
+    assert "Loop Done\n" in text
+    stats = STATS.findall(text)
+    assert [s[0] for s in stats] == ["20", "21", "22"]
+    assert sum(int(s[2]) for s in stats) == emulator.stats.good
+    assert re.findall(r"^closed$", text, re.M) == ["closed"] * 3
+
+
+def test_broken_setup_line_is_one_line_and_nothing_connects(tmp_path, emulator):
+    setup = "rig R\nuser u\npool 127.0.0.1 %d\n20 name\n200 far\n" % emulator.port
+    text = run_rig(tmp_path, "s x", setup=setup)
+    assert "setup.txt line 5: address 200 out of range 1..127\n" in text
+    assert emulator.stats.connects == 0
+
+
+def test_unreachable_pool_is_one_line_per_target(tmp_path):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    text = run_rig(tmp_path, "s 3l x", pool=("127.0.0.1", port))
+    for addr in (20, 21, 22):
+        assert "*** Targ  %d server error ECONNREFUSED, retry in 2 s\n" % addr in text
+
+
+def test_absent_target_is_named_and_the_others_mine(tmp_path, emulator):
+    text = run_rig(tmp_path, "s 60l i x", targets=(20, 21, 23), on_bus=(20, 21),
+                   pool=("127.0.0.1", emulator.port))
+    assert "*** Targ  23 I2C error ENODEV, retry in 2 s\n" in text
+    assert {a for a, *_ in SHARE.findall(text)} == {"20", "21"}
+    assert "I2C scan [20, 21]" in text
+
+
+def test_second_s_changes_nothing(tmp_path, emulator):
+    text = run_rig(tmp_path, "s s o x", pool=("127.0.0.1", emulator.port))
+    assert "3 connections exist, s changes nothing" in text
+    assert "cons 3\n" in text
+    assert emulator.stats.connects == 3
+
+
+def test_make_sim_runner_end_to_end(tmp_path):
+    """What `make sim KEYS=...` runs: emulator, bus, setup and the device, all from sim.py."""
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "sim.py"), "--keys", "s 30l x",
+                          "--rate", "4000"], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    good = len(SHARE.findall(out.stdout))
+    assert good > 0
+    assert "sim: emulator checked %d shares: %d GOOD, 0 BLOCK, 0 BAD" % (good, good) in out.stdout
