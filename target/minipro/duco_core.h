@@ -25,19 +25,20 @@ extern "C" {
 #define DUCO_VERSION 'c'      /* byte 2 of the status right after `A` */
 #define DUCO_DEFAULT_ADDR 4   /* EEPROM byte 0 above 127 (erased) */
 #define DUCO_DEFAULT_DIFF 10  /* the original sketch's nonce range 0..1000 */
-#define DUCO_ARGS 31          /* a 32-byte Wire buffer minus the letter */
+#ifndef DUCO_ARGS
+#define DUCO_ARGS 31          /* a 32-byte Wire buffer minus the letter (15 on an ATtiny85) */
+#endif
 #define DUCO_ID_BYTES 8       /* 16 hex digits of DUCOID */
 #define DUCO_REPLY 22         /* the longest reply: DUCOID + 16 hex digits */
 
 /* One DUCO-S1A search: the part of SHA-1 that depends only on the last block hash is done
- * once per job, so each nonce costs the remaining rounds of a single 64-byte block. */
+ * once per job, so each nonce costs the remaining rounds of a single 64-byte block. The
+ * job's characters arrive straight into head and expect, so no other copy is kept. */
 struct duco_search {
-    uint32_t mid[5];     /* SHA-1 state after the rounds that only see prefix words */
-    uint32_t head[10];   /* the prefix as big-endian words, for the message schedule */
+    uint32_t mid[5];     /* SHA-1 state after the rounds that only see whole prefix words */
+    uint32_t head[10];   /* the last block hash (prefix), big-endian words, zero past len */
     uint32_t expect[5];  /* the expected digest as words */
-    uint8_t tail[4];     /* prefix bytes past the last whole word */
     uint8_t len;         /* prefix length, at most 40 characters */
-    uint8_t fixed;       /* number of whole prefix words (rounds done in advance) */
     uint8_t valid;       /* 0 when the expected hash was not 40 hex digits */
     uint16_t next;       /* next nonce to try */
     uint16_t last_nonce; /* 100 * diff */
@@ -63,10 +64,9 @@ struct duco {
     uint8_t addr;
     uint8_t diff;
     uint8_t hashing;
+    uint8_t bad_chunks; /* bit per chunk L..Q: not yet a full slot of hex digits */
     uint32_t start_ms;
     uint8_t id[DUCO_ID_BYTES];
-    char chunk[6][20];    /* L M N O P Q as received, clipped to their slot */
-    uint8_t chunk_len[6];
     struct duco_search job;
 };
 
@@ -91,6 +91,7 @@ void duco_status(const struct duco *t, char out[3]);
 /* The search on its own, used by loop() and by the console's self-test. */
 void duco_search_start(struct duco_search *s, const char *last, uint8_t last_len,
                        const char *expected, uint8_t expected_len, uint8_t diff);
+void duco_search_prepare(struct duco_search *s, uint8_t diff);
 uint8_t duco_search_step(struct duco_search *s, uint16_t budget);
 void duco_sha1(const uint8_t *msg, uint16_t len, uint8_t digest[20]);
 

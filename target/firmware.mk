@@ -1,0 +1,72 @@
+# Mini Pro firmware targets, included by the top-level Makefile (which defines PY).
+# Also usable alone from the repo root: make -f target/firmware.mk firmware
+#
+#   firmware           install the Debian AVR packages if missing (as root), build the
+#                      sketch with arduino-mk, print flash/RAM use, fail over the limits
+#   firmware-hashrate  run the ELF in simavr: the boot self-test's simulated H/s at 16 MHz
+#   flash-target       upload to a Mini Pro through its bootloader: PORT=/dev/ttyUSB0
+#   firmware-attiny85  compile the same core for an ATtiny85 and print its size
+
+# Nothing here should become the default goal of the including Makefile.
+FW_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+FW_ROOT := $(patsubst %/target/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+FW_SKETCH := $(FW_ROOT)/target/minipro
+FW_BUILD := $(FW_ROOT)/build/minipro-avr
+FW_ELF := $(FW_BUILD)/minipro.elf
+FW_HEX := $(FW_BUILD)/minipro.hex
+FW_PACKAGES := gcc-avr avr-libc arduino-core-avr arduino-mk simavr avrdude
+FW_FLASH_MAX := 28672
+FW_RAM_MAX := 1536
+# the helper script needs only the standard library: any python3 does before the venv exists
+PY ?= .venv/bin/python
+FW_PY = $(if $(wildcard $(PY)),$(PY),python3)
+
+.PHONY: firmware firmware-hashrate flash-target firmware-attiny85 fw-packages
+
+fw-packages:
+	@fw_missing=""; \
+	for p in $(FW_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || fw_missing="$$fw_missing $$p"; \
+	done; \
+	if [ -n "$$fw_missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "firmware: installing$$fw_missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$fw_missing >/dev/null || exit 1; \
+	  else \
+	    echo "firmware: missing packages:$$fw_missing (as root: apt-get install --no-install-recommends $(FW_PACKAGES))"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+firmware: fw-packages
+	@mkdir -p $(FW_BUILD)
+	@$(MAKE) --no-print-directory -C $(FW_SKETCH) >$(FW_BUILD)/make.log 2>&1 \
+	  || { cat $(FW_BUILD)/make.log; echo "firmware: build failed"; exit 1; }
+	@avr-size -A $(FW_ELF) | awk -v fmax=$(FW_FLASH_MAX) -v rmax=$(FW_RAM_MAX) -v elf=$(FW_ELF) ' \
+	  $$1 == ".text" { text = $$2 } $$1 == ".data" { data = $$2 } $$1 == ".bss" { bss = $$2 } \
+	  END { flash = text + data; ram = data + bss; \
+	    printf "firmware: %s\nfirmware: flash %d bytes (limit %d), static RAM %d bytes (limit %d)\n", \
+	      elf, flash, fmax, ram, rmax; \
+	    if (flash >= fmax || ram >= rmax) { print "firmware: over the size limit"; exit 1 } }'
+
+firmware-hashrate: firmware
+	@$(FW_PY) $(FW_ROOT)/target/simavr_selftest.py $(FW_ELF)
+
+flash-target: firmware
+	@test -n "$(PORT)" || { echo "flash-target: give the port: make flash-target PORT=/dev/ttyUSB0"; exit 1; }
+	avrdude -c arduino -p m328p -b 57600 -P $(PORT) -D -U flash:w:$(FW_HEX):i
+
+firmware-attiny85: fw-packages
+	@mkdir -p $(FW_ROOT)/build/attiny85
+	avr-gcc -mmcu=attiny85 -DF_CPU=16000000L -Os -Wall -Wextra -ffunction-sections -fdata-sections \
+	  -Wl,--gc-sections -I$(FW_SKETCH) -o $(FW_ROOT)/build/attiny85/core.elf \
+	  $(FW_ROOT)/target/attiny85/size_check.c $(FW_SKETCH)/duco_core.c
+	@avr-size -A $(FW_ROOT)/build/attiny85/core.elf | awk ' \
+	  $$1 == ".text" { text = $$2 } $$1 == ".data" { data = $$2 } $$1 == ".bss" { bss = $$2 } \
+	  END { printf "firmware-attiny85: core flash %d of 8192 bytes, static RAM %d of 512 bytes\n", \
+	    text + data, data + bss; if (text + data > 8192 || data + bss > 512) exit 1 }'
+
+.DEFAULT_GOAL := $(FW_SAVED_GOAL)
