@@ -36,3 +36,4 @@ bench: $(VENV)
 	$(PY) tools/bench_heap.py
 
 -include target/firmware.mk
+-include mk/*.mk
