@@ -61,7 +61,7 @@ flash-target: firmware
 
 firmware-attiny85: fw-packages
 	@mkdir -p $(FW_ROOT)/build/attiny85
-	avr-gcc -mmcu=attiny85 -DF_CPU=16000000L -Os -Wall -Wextra -ffunction-sections -fdata-sections \
+	avr-gcc -mmcu=attiny85 -DF_CPU=16000000L -DDUCO_ARGS=15 -Os -Wall -Wextra -ffunction-sections -fdata-sections \
 	  -Wl,--gc-sections -I$(FW_SKETCH) -o $(FW_ROOT)/build/attiny85/core.elf \
 	  $(FW_ROOT)/target/attiny85/size_check.c $(FW_SKETCH)/duco_core.c
 	@avr-size -A $(FW_ROOT)/build/attiny85/core.elf | awk ' \

@@ -30,15 +30,29 @@ union block {
     uint8_t b[64];
 };
 
-static const uint32_t sha1_init[5] = {
-    0x67452301UL, 0xEFCDAB89UL, 0x98BADCFEUL, 0x10325476UL, 0xC3D2E1F0UL};
+/* FIPS 180-4 initial hash value; kept as code constants, not a table, because a const
+ * table costs RAM on the AVR. */
+#define SHA1_H0 0x67452301UL
+#define SHA1_H1 0xEFCDAB89UL
+#define SHA1_H2 0x98BADCFEUL
+#define SHA1_H3 0x10325476UL
+#define SHA1_H4 0xC3D2E1F0UL
+
+static void sha1_reset(uint32_t s[5])
+{
+    s[0] = SHA1_H0;
+    s[1] = SHA1_H1;
+    s[2] = SHA1_H2;
+    s[3] = SHA1_H3;
+    s[4] = SHA1_H4;
+}
 
 static uint32_t rol(uint32_t x, uint8_t n) { return (x << n) | (x >> (32 - n)); }
 
 /* Rounds from..to-1 of the SHA-1 compression on state s. The message schedule lives in a
  * 16-word ring (w[t & 15]) instead of 80 words, which keeps the stack at 64 bytes on the
- * 2 KB Mini Pro. Rounds before 16 read the block as given. */
-static void sha1_rounds(uint32_t s[5], uint32_t w[16], uint8_t from, uint8_t to)
+ * 2 KB Mini Pro. Rounds before 16 only read w[t], so to <= 10 needs just 10 words. */
+static void sha1_rounds(uint32_t s[5], uint32_t *w, uint8_t from, uint8_t to)
 {
     uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
     for (uint8_t t = from; t < to; t++) {
@@ -82,7 +96,7 @@ void duco_sha1(const uint8_t *msg, uint16_t len, uint8_t digest[20])
     union block blk;
     uint32_t pos = 0;
     uint8_t pad_done = 0, len_done = 0;
-    memcpy(h, sha1_init, sizeof h);
+    sha1_reset(h);
     while (!len_done) {
         memset(&blk, 0, sizeof blk);
         for (uint8_t i = 0; i < 64; i++, pos++) {
@@ -119,35 +133,44 @@ static int8_t hex_value(char c)
     return -1;
 }
 
-/* Prepares a search of nonces 0..100*diff for sha1(last + nonce) == expected. */
+static void set_nibble(uint32_t *words, uint8_t pos, uint8_t v)
+{
+    uint8_t shift = (uint8_t)(4 * (7 - (pos & 7)));
+    words[pos >> 3] = (words[pos >> 3] & ~((uint32_t)15 << shift)) | ((uint32_t)v << shift);
+}
+
+/* Starts the search with the prefix and expected digest already in s: the rounds that only
+ * read whole prefix words are the same for every nonce, so they run once here. */
+void duco_search_prepare(struct duco_search *s, uint8_t diff)
+{
+    sha1_reset(s->mid);
+    sha1_rounds(s->mid, s->head, 0, s->len / 4);
+    s->next = 0;
+    s->found = 0;
+    s->tried = 0;
+    s->over = 0;
+    s->last_nonce = (uint16_t)(100 * diff);
+}
+
+/* A search of nonces 0..100*diff for sha1(last + nonce) == expected, from two strings. */
 void duco_search_start(struct duco_search *s, const char *last, uint8_t last_len,
                        const char *expected, uint8_t expected_len, uint8_t diff)
 {
-    union block blk;
     memset(s, 0, sizeof *s);
     if (last_len > 40)
         last_len = 40;
     s->len = last_len;
-    s->fixed = last_len / 4;
-    memset(&blk, 0, sizeof blk);
     for (uint8_t i = 0; i < last_len; i++)
-        blk.b[i ^ 3] = (uint8_t)last[i];
-    memcpy(s->head, blk.w, sizeof s->head);
-    for (uint8_t i = 0; i < last_len - 4 * s->fixed; i++)
-        s->tail[i] = (uint8_t)last[4 * s->fixed + i];
-    /* rounds 0..fixed-1 only read whole prefix words: they are the same for every nonce */
-    memcpy(s->mid, sha1_init, sizeof s->mid);
-    sha1_rounds(s->mid, blk.w, 0, s->fixed);
-
+        ((uint8_t *)s->head)[i ^ 3] = (uint8_t)last[i];
     s->valid = expected_len == 40;
     for (uint8_t i = 0; i < 40 && s->valid; i++) {
         int8_t v = hex_value(expected[i]);
         if (v < 0)
             s->valid = 0;
         else
-            s->expect[i >> 3] = (s->expect[i >> 3] << 4) | (uint8_t)v;
+            set_nibble(s->expect, i, (uint8_t)v);
     }
-    s->last_nonce = (uint16_t)(100 * diff);
+    duco_search_prepare(s, diff);
 }
 
 /* Hashes nonce n of the search; 1 when it matches the expected hash. */
@@ -156,26 +179,23 @@ static uint8_t search_try(const struct duco_search *s, uint16_t n)
     union block blk;
     uint32_t st[5];
     char digits[5];
-    uint8_t nd = 0, p, i;
+    uint8_t nd = 0, p = s->len;
     do {
         digits[nd++] = (char)('0' + n % 10);
         n /= 10;
     } while (n);
-    memcpy(blk.w, s->head, 4 * s->fixed);
-    memset(&blk.w[s->fixed], 0, 4 * (16 - s->fixed));
-    p = 4 * s->fixed;
-    for (i = 0; i < s->len - 4 * s->fixed; i++)
-        blk.b[(p++) ^ 3] = s->tail[i];
+    /* head is zero past the prefix, so the digits and padding go straight after it */
+    memcpy(blk.w, s->head, sizeof s->head);
+    memset(&blk.w[10], 0, 6 * sizeof blk.w[0]);
     while (nd)
         blk.b[(p++) ^ 3] = (uint8_t)digits[--nd];
     blk.b[p ^ 3] = 0x80;
     blk.w[15] = (uint32_t)p << 3; /* message length in bits: prefix + digits */
     memcpy(st, s->mid, sizeof st);
-    sha1_rounds(st, blk.w, s->fixed, 80);
-    for (i = 0; i < 5; i++)
-        if (st[i] + sha1_init[i] != s->expect[i])
-            return 0;
-    return 1;
+    sha1_rounds(st, blk.w, s->len / 4, 80);
+    return st[0] + SHA1_H0 == s->expect[0] && st[1] + SHA1_H1 == s->expect[1] &&
+           st[2] + SHA1_H2 == s->expect[2] && st[3] + SHA1_H3 == s->expect[3] &&
+           st[4] + SHA1_H4 == s->expect[4];
 }
 
 /* Tries up to budget nonces (0: until the search is over); 1 once it is over. A search
@@ -201,7 +221,12 @@ uint8_t duco_search_step(struct duco_search *s, uint16_t budget)
 
 /* ---- the protocol ----------------------------------------------------------------------- */
 
-static const char queued_letters[] = "AILMNOPQHDV";
+/* The letters loop() carries out: A I L..Q H D V (a range test costs no RAM table). */
+static uint8_t is_queued(uint8_t letter)
+{
+    return letter == 'A' || letter == 'I' || (letter >= 'L' && letter <= 'Q') ||
+           letter == 'H' || letter == 'D' || letter == 'V';
+}
 
 void duco_init(struct duco *t, uint8_t addr, const uint8_t id[DUCO_ID_BYTES])
 {
@@ -211,6 +236,8 @@ void duco_init(struct duco *t, uint8_t addr, const uint8_t id[DUCO_ID_BYTES])
     t->pending = ' ';
     t->addr = addr;
     t->diff = DUCO_DEFAULT_DIFF;
+    t->bad_chunks = 0x3F; /* no chunk received yet: nothing can match */
+    t->job.len = 40;
     memcpy(t->id, id, DUCO_ID_BYTES);
 }
 
@@ -253,7 +280,7 @@ void duco_receive(struct duco *t, const uint8_t *data, uint8_t len)
         reply_number(t, t->result);
     } else if (letter == 'E') {
         reply_number(t, t->elapsed);
-    } else if (letter && strchr(queued_letters, letter)) {
+    } else if (is_queued(letter)) {
         /* one slot: a letter sent before loop() took the previous one replaces it */
         uint8_t n = len - 1 > DUCO_ARGS ? DUCO_ARGS : len - 1;
         for (uint8_t i = 0; i < n; i++)
@@ -293,23 +320,9 @@ static int16_t two_digits(const uint8_t *args, uint8_t n)
 
 static void start_hash(struct duco *t, uint32_t now_ms)
 {
-    char last[60], expected[60];
-    uint8_t last_len = 0, expected_len = 0, first_expected, count, i;
-    if (duco_is_small(t->addr)) {
-        count = 3;
-        first_expected = 3;
-    } else {
-        count = 2;
-        first_expected = 2;
-    }
-    for (i = 0; i < count; i++) {
-        memcpy(last + last_len, t->chunk[i], t->chunk_len[i]);
-        last_len += t->chunk_len[i];
-        memcpy(expected + expected_len, t->chunk[first_expected + i],
-               t->chunk_len[first_expected + i]);
-        expected_len += t->chunk_len[first_expected + i];
-    }
-    duco_search_start(&t->job, last, last_len, expected, expected_len, t->diff);
+    uint8_t used = duco_is_small(t->addr) ? 0x3F : 0x0F; /* L..Q or L..O */
+    duco_search_prepare(&t->job, t->diff);
+    t->job.valid = !(t->bad_chunks & used);
     DUCO_ATOMIC_BEGIN
     t->result = 0; /* no stale nonce while hashing */
     t->elapsed = 0;
@@ -321,17 +334,47 @@ static void start_hash(struct duco *t, uint32_t now_ms)
     DUCO_ATOMIC_END
 }
 
+static uint8_t hex_digit(uint8_t v) { return (uint8_t)(v < 10 ? '0' + v : 'A' + v - 10); }
+
 static void reply_ducoid(struct duco *t)
 {
-    static const char hex[] = "0123456789ABCDEF";
     DUCO_ATOMIC_BEGIN
     memcpy((uint8_t *)t->reply, "DUCOID", 6);
     for (uint8_t i = 0; i < DUCO_ID_BYTES; i++) {
-        t->reply[6 + 2 * i] = (uint8_t)hex[t->id[i] >> 4];
-        t->reply[7 + 2 * i] = (uint8_t)hex[t->id[i] & 15];
+        t->reply[6 + 2 * i] = hex_digit(t->id[i] >> 4);
+        t->reply[7 + 2 * i] = hex_digit(t->id[i] & 15);
     }
     t->reply_len = DUCO_REPLY;
     DUCO_ATOMIC_END
+}
+
+/* A chunk of the job, written at its fixed place: characters straight into the prefix, hex
+ * digits straight into the expected digest. A chunk that is not exactly its slot long (or
+ * not hex, for the expected hash) makes the job unmatchable, as a wrong-length string would
+ * be for the master's own SHA-1. Slots: 20 characters, or 14/14/12 on a small target. */
+static void store_chunk(struct duco *t, uint8_t idx, const uint8_t *args, uint8_t n)
+{
+    uint8_t small = duco_is_small(t->addr);
+    uint8_t slot = small ? (idx % 3 == 2 ? 12 : 14) : 20;
+    uint8_t part = small ? idx / 3 : idx / 2; /* 0 last block hash, 1 expected hash */
+    uint8_t offset = small ? (uint8_t)((idx % 3) * 14) : (uint8_t)((idx % 2) * 20);
+    uint8_t bad = n != slot;
+    uint8_t used = n < slot ? n : slot;
+    for (uint8_t i = 0; i < used; i++) {
+        if (part == 0) {
+            ((uint8_t *)t->job.head)[(offset + i) ^ 3] = args[i];
+        } else if (part == 1) {
+            int8_t v = hex_value((char)args[i]);
+            if (v < 0)
+                bad = 1;
+            else
+                set_nibble(t->job.expect, (uint8_t)(offset + i), (uint8_t)v);
+        }
+    }
+    if (bad)
+        t->bad_chunks |= (uint8_t)(1 << idx);
+    else
+        t->bad_chunks &= (uint8_t)~(1 << idx);
 }
 
 /* loop(): carries out the queued letter, if any, and returns it (0 when none) so the
@@ -372,15 +415,9 @@ char duco_loop(struct duco *t, uint32_t now_ms)
     } else if (letter == 'H') {
         start_hash(t, now_ms);
     } else {
-        /* L..Q: a chunk of the job, clipped to its slot (20 characters, or 14/14/12 on a
-         * small target) so the last block hash never outgrows one SHA-1 block */
-        static const uint8_t small_slot[6] = {14, 14, 12, 14, 14, 12};
-        uint8_t idx = (uint8_t)(letter - 'L');
-        uint8_t small = duco_is_small(t->addr);
-        uint8_t slot = small ? small_slot[idx] : 20;
-        t->chunk_len[idx] = n < slot ? n : slot;
-        memcpy(t->chunk[idx], args, t->chunk_len[idx]);
-        if (letter == (small ? 'Q' : 'O'))
+        /* L..Q; `O` starts hashing, or `Q` on a small target */
+        store_chunk(t, (uint8_t)(letter - 'L'), args, n);
+        if (letter == (duco_is_small(t->addr) ? 'Q' : 'O'))
             start_hash(t, now_ms);
     }
     return (char)letter;
