@@ -98,3 +98,9 @@ class Target:
             for k in range(len(cuts) - 1):
                 self.send(letters[i], memoryview(h)[cuts[k]:cuts[k + 1]])
                 i += 1
+
+
+def menu(i2c=None):
+    # the bring-up menu lives in its own module, loaded only when called
+    import i2cmenu
+    i2cmenu.menu(i2c)
