@@ -49,8 +49,8 @@ def device_env(bus_port: int) -> dict[str, str]:
 
 
 def run_keys(cmd: list[str], cwd: Path, env: dict[str, str], keys: list[str], timeout: float,
-             out=sys.stdout) -> tuple[int, str]:
-    """Run the device on a pty in cbreak mode, typing one word of keys at each H> prompt."""
+             out=sys.stdout, prompt: str = "H> ") -> tuple[int, str]:
+    """Run the device on a pty in cbreak mode, typing one word of keys at each prompt."""
     master, slave = pty.openpty()
     tty.setcbreak(slave)
     attrs = termios.tcgetattr(slave)
@@ -77,7 +77,7 @@ def run_keys(cmd: list[str], cwd: Path, env: dict[str, str], keys: list[str], ti
             out.write(chunk)
             out.flush()
             seen += chunk
-            if seen.endswith("H> ") and pending:
+            if seen.endswith(prompt) and pending:
                 os.write(master, pending.pop(0).encode())
                 seen = ""
             seen = seen[-16:]
