@@ -31,12 +31,13 @@ union block {
 };
 
 /* FIPS 180-4 initial hash value; kept as code constants, not a table, because a const
- * table costs RAM on the AVR. */
-#define SHA1_H0 0x67452301UL
-#define SHA1_H1 0xEFCDAB89UL
-#define SHA1_H2 0x98BADCFEUL
-#define SHA1_H3 0x10325476UL
-#define SHA1_H4 0xC3D2E1F0UL
+ * table costs RAM on the AVR. Cast to 32 bits: on a 64-bit host UL alone would make the
+ * final additions 64-bit and they would never wrap like SHA-1's. */
+#define SHA1_H0 ((uint32_t)0x67452301UL)
+#define SHA1_H1 ((uint32_t)0xEFCDAB89UL)
+#define SHA1_H2 ((uint32_t)0x98BADCFEUL)
+#define SHA1_H3 ((uint32_t)0x10325476UL)
+#define SHA1_H4 ((uint32_t)0xC3D2E1F0UL)
 
 static void sha1_reset(uint32_t s[5])
 {
