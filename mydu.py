@@ -6,7 +6,7 @@ import time
 import select
 from machine import I2C, Pin
 from i2ct import Target
-from duclas import Connection, DucoError
+from duclas import Connection, DucoError, errname
 
 MAX_CONS = 4  # lwIP keeps about 5 TCP connections; WebREPL may take one
 HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
@@ -18,7 +18,7 @@ verbose = False
 
 def read_setup(path="setup.txt"):
     # -> dict; raises ValueError("setup.txt line N: what is wrong") before anything connects
-    cfg = {"key": "None", "pool": None, "i2c": (5, 4, 100000), "targets": []}
+    cfg = {"key": "None", "pool": None, "picker": None, "i2c": (5, 4, 100000), "targets": []}
     n = 0
     for raw in open(path, "rb"):
         n += 1
@@ -50,15 +50,15 @@ def read_setup(path="setup.txt"):
         elif word == "wifi":
             if len(args) < 2:
                 raise ValueError("setup.txt line %d: wifi needs SSID and password" % n)
-        elif word in ("pool", "i2c"):
-            want = 2 if word == "pool" else 3
+        elif word in ("pool", "picker", "i2c"):
+            want = 3 if word == "i2c" else 2
             if len(args) != want or not all(a.isdigit() for a in args[1:]):
                 raise ValueError("setup.txt line %d: %s needs %s" % (
-                    n, word, "HOST PORT" if word == "pool" else "SCL SDA FREQ as numbers"))
-            if word == "pool":
-                cfg["pool"] = (args[0], int(args[1]))
-            else:
+                    n, word, "SCL SDA FREQ as numbers" if word == "i2c" else "HOST PORT"))
+            if word == "i2c":
                 cfg["i2c"] = tuple(int(a) for a in args)
+            else:
+                cfg[word] = (args[0], int(args[1]))
         else:
             raise ValueError("setup.txt line %d: unknown setting %s" % (n, word))
     for need in ("rig", "user"):
@@ -66,9 +66,16 @@ def read_setup(path="setup.txt"):
             raise ValueError("setup.txt: no %s line" % need)
     if not cfg["targets"]:
         raise ValueError("setup.txt: no target lines")
-    if cfg["pool"] is None:
-        raise ValueError("setup.txt: no pool line (find one with tools/getpool on a PC)")
     return cfg
+
+
+def ask_picker(picker):
+    # no pool line: ask the pool picker once, then drop its module again to save RAM
+    import getpool
+    try:
+        return getpool.get_pool(picker or getpool.PICKER)
+    finally:
+        del sys.modules["getpool"]
 
 
 def fault(c, e):
@@ -149,6 +156,13 @@ def start():
     except (OSError, ValueError) as e:
         print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
         return
+    if cfg["pool"] is None:
+        try:
+            cfg["pool"] = ask_picker(cfg["picker"])
+            print("pool %s %d from the pool picker" % cfg["pool"])
+        except (OSError, ValueError) as e:
+            print("no pool line, and the pool picker failed: %s" % errname(e))
+            return
     scl, sda, freq = cfg["i2c"]
     bus = I2C(scl=Pin(scl), sda=Pin(sda), freq=freq)
     if len(cfg["targets"]) > MAX_CONS:

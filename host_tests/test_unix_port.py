@@ -112,3 +112,27 @@ def test_make_sim_runner_end_to_end(tmp_path):
     good = len(SHARE.findall(out.stdout))
     assert good > 0
     assert "sim: emulator checked %d shares: %d GOOD, 0 BLOCK, 0 BAD" % (good, good) in out.stdout
+
+
+def test_without_pool_line_the_pool_picker_names_the_pool(tmp_path, emulator):
+    setup = ("rig R\nuser u\npicker 127.0.0.1 %d\n20 I2C 20 AVR Miner (DUCO-S1A) v2.47\n"
+             % emulator.http_port)
+    text = run_rig(tmp_path, "s 20l x", targets=(20,), setup=setup)
+    assert "pool 127.0.0.1 %d from the pool picker\n" % emulator.port in text
+    assert SHARE.search(text) and emulator.stats.good > 0
+
+
+def test_pool_picker_down_is_one_line(tmp_path):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    text = run_rig(tmp_path, "s x", setup="rig R\nuser u\npicker 127.0.0.1 %d\n20 n\n" % port)
+    assert "no pool line, and the pool picker failed: ECONNREFUSED\n" in text
+
+
+def test_drop_with_a_bad_index_and_a_good_one(tmp_path, emulator):
+    text = run_rig(tmp_path, "s 7d 1d o x", pool=("127.0.0.1", emulator.port))
+    assert "no connection 7 (0..2)\n" in text
+    assert "dropped 21\n" in text
+    assert "cons 2\n0 20 " in text and "\n1 22 " in text
