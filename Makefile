@@ -8,7 +8,7 @@ POOL ?=
 TARGETS ?= 20 21 22
 LATENCY ?= 0
 JITTER ?= 0
-RATE ?= 160
+RATE ?=
 HEAP ?= 64000
 TARGETS_IMPL ?= python
 
@@ -23,7 +23,7 @@ venv: $(VENV)
 
 sim: $(VENV)
 	$(PY) tools/sim.py --keys "$(KEYS)" --pool "$(POOL)" --targets "$(TARGETS)" \
-		--latency $(LATENCY) --jitter $(JITTER) --rate $(RATE) --heap $(HEAP) --impl $(TARGETS_IMPL)
+		--latency $(LATENCY) --jitter $(JITTER) $(if $(RATE),--rate $(RATE)) --heap $(HEAP) --impl $(TARGETS_IMPL)
 
 test: $(VENV)
 	$(PY) -m pytest host_tests

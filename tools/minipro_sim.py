@@ -39,6 +39,11 @@ def ducoid_for(addr: int) -> str:
     return "DUCOID" + hashlib.sha1(b"minipro%d" % addr).hexdigest()[:16].upper()
 
 
+def two_digits(args: str) -> bool:
+    """ASCII digits only: str.isdigit() would take "²", which the sketch's parser does not."""
+    return len(args) >= 2 and all(c in "0123456789" for c in args[:2])
+
+
 def is_small(addr: int) -> bool:
     """Addresses 50..99 are ATtiny85 targets with a 16-byte Wire buffer."""
     return 50 <= addr <= 99
@@ -126,10 +131,10 @@ class MiniPro:
         elif letter == "I":
             self.reply = self.ducoid.encode()
         elif letter == "D":
-            if args[:2].isdigit():
+            if two_digits(args):
                 self.diff = int(args[:2])
         elif letter == "V":
-            if args[:2].isdigit():
+            if two_digits(args):
                 self.eeprom = int(args[:2])
                 self.addr = self.eeprom if self.eeprom <= 127 else 4
         elif letter in "LMNOPQ":
