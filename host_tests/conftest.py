@@ -54,3 +54,15 @@ def import_mydu():
         return importlib.import_module("mydu")
     finally:
         sys.stdin = saved
+
+
+@pytest.fixture(params=["model", "firmware"])
+def minipro_cls(request):
+    """Each bus scenario runs against the Python model and against our sketch's own core."""
+    if request.param == "firmware":
+        from firmware_minipro import FirmwareMiniPro
+
+        return FirmwareMiniPro
+    from minipro_sim import MiniPro
+
+    return MiniPro

@@ -9,13 +9,14 @@ import pytest
 import machine
 from duclas import Connection, DucoError, check_nonce
 from i2ct import Target
-from minipro_sim import MiniPro
+from recording_bus import RecordingBus
 
 NAME = b"I2C 20 AVR Miner (DUCO-S1A) v2.47"
 
 
-def connection(sim_bus, clock, port, addr=20):
-    sim_bus.targets.append(MiniPro(addr, clock=clock))
+def connection(sim_bus, clock, port, minipro_cls, addr=20):
+    sim_bus.targets.append(minipro_cls(addr, clock=clock))
+    machine.bus = RecordingBus(sim_bus)
     return Connection(Target(machine.I2C(), addr), NAME, b"Rig 42", b"targon", b"None", ("127.0.0.1", port))
 
 
@@ -25,8 +26,8 @@ def hash_share(c, clock):
     return c.take_result()
 
 
-def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator):
-    c = connection(sim_bus, clock, emulator.port)
+def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator, minipro_cls):
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     assert (c.state, c.banner) == ("C", "3.0")
     assert c.ducoid == sim_bus.targets[0].ducoid.encode()
@@ -43,8 +44,8 @@ def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator):
     assert emulator.stats.ducoids == {c.ducoid.decode()}
 
 
-def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emulator):
-    c = connection(sim_bus, clock, emulator.port)
+def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emulator, minipro_cls):
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     c.request_job()
     c.send_job()
@@ -55,49 +56,49 @@ def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emula
     assert emulator.stats.good + emulator.stats.bad == 0
 
 
-def test_bad_instead_of_a_job_keeps_the_connection(sim_bus, clock, emulator):
+def test_bad_instead_of_a_job_keeps_the_connection(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.bad_job_every = 1
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="no job: BAD,Too many workers"):
         c.request_job()
     assert c.state == "C" and c.sock is not None
 
 
-def test_garbage_instead_of_a_job_is_not_sent_to_the_target(sim_bus, clock, emulator):
+def test_garbage_instead_of_a_job_is_not_sent_to_the_target(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.garbage_every = 1
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="no job"):
         c.request_job()
     with pytest.raises(DucoError):
         c.request_job()
-    assert sim_bus.targets[0].jobs_started == 0
+    assert not [w for w in c.target.i2c.bus.queued() if w[:1] in b"LMNO"]
 
 
-def test_half_line_then_close_disconnects(sim_bus, clock, emulator):
+def test_half_line_then_close_disconnects(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.half_line_every = 1
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="half line"):
         c.request_job()
     assert c.state == "D" and c.sock is None
 
 
-def test_refused_connect_names_the_error(sim_bus, clock):
+def test_refused_connect_names_the_error(sim_bus, clock, minipro_cls):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nobody listens there now
-    c = connection(sim_bus, clock, port)
+    c = connection(sim_bus, clock, port, minipro_cls)
     with pytest.raises(DucoError, match="server error ECONNREFUSED"):
         c.connect()
     assert c.state == "D"
 
 
-def test_silence_after_job_times_out(sim_bus, clock, emulator):
+def test_silence_after_job_times_out(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.silence_every = 1
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.timeout = 0.2
     c.connect()
     with pytest.raises(DucoError, match="server error"):
@@ -105,11 +106,11 @@ def test_silence_after_job_times_out(sim_bus, clock, emulator):
     assert c.state == "D"
 
 
-def test_bad_banner(sim_bus, clock):
+def test_bad_banner(sim_bus, clock, minipro_cls):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
-    c = connection(sim_bus, clock, srv.getsockname()[1])
+    c = connection(sim_bus, clock, srv.getsockname()[1], minipro_cls)
     c.timeout = 2
 
     import threading
@@ -125,17 +126,17 @@ def test_bad_banner(sim_bus, clock):
     srv.close()
 
 
-def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulator):
-    c = connection(sim_bus, clock, emulator.port)
+def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulator, minipro_cls):
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.target.addr = 23
     with pytest.raises(DucoError, match="I2C error ENODEV"):
         c.connect()
     assert emulator.stats.connects == 0 and c.faults == 1
 
 
-def test_rejected_share_is_counted(sim_bus, clock, emulator):
+def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.reject_results = True
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     c.request_job()
     c.send_job()
@@ -144,18 +145,18 @@ def test_rejected_share_is_counted(sim_bus, clock, emulator):
     assert (c.accepted, c.rejected) == (0, 1)
 
 
-def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator):
+def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator, minipro_cls):
     emulator.diff = 120
-    c = connection(sim_bus, clock, emulator.port)
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     c.request_job()
     with pytest.raises(DucoError, match="difficulty 120"):
         c.send_job()
-    assert sim_bus.targets[0].jobs_started == 0
+    assert not [w for w in c.target.i2c.bus.queued() if w[:1] in b"LMNO"]
 
 
-def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator):
-    c = connection(sim_bus, clock, emulator.port)
+def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator, minipro_cls):
+    c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     c.request_job()
     c.send_job()

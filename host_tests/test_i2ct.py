@@ -8,33 +8,15 @@ import pytest
 
 import machine
 from i2ct import Target
-from minipro_sim import MiniPro
+from recording_bus import RecordingBus
 
 VECTOR = (b"08cc80c947162d4b58c1ebe18a76699ae4bd4fe6", b"1ad343a3a8050df4d7f7c1800ee746391a89abb2", 6)
 SELF_TEST = (b"ba29a15896fd2d792d5c4b60668bf2b9feebc51d", b"d0beba883d7e8cd119ea2b0e09b78f60f29e0968", 10)
 
 
-class Recorder:
-    """Wraps a bus and keeps every master write, to compare with the spec's bytes."""
-
-    def __init__(self, bus):
-        self.bus = bus
-        self.writes: list[bytes] = []
-
-    def writeto(self, addr, data):
-        self.writes.append(bytes(data))
-        self.bus.writeto(addr, data)
-
-    def readfrom(self, addr, n):
-        return self.bus.readfrom(addr, n)
-
-    def scan(self):
-        return self.bus.scan()
-
-
-def target_at(sim_bus, clock, addr=20, **kw):
-    sim_bus.targets.append(MiniPro(addr, clock=clock, **kw))
-    rec = Recorder(sim_bus)
+def target_at(sim_bus, clock, minipro_cls, addr=20):
+    sim_bus.targets.append(minipro_cls(addr, clock=clock))
+    rec = RecordingBus(sim_bus)
     machine.bus = rec
     return Target(machine.I2C(scl=machine.Pin(5), sda=machine.Pin(4)), addr), rec
 
@@ -45,10 +27,10 @@ def run_to_result(t, clock):
     return t.result(), t.elapsed()
 
 
-def test_job_bytes_on_the_bus_are_the_spec_test_vector(sim_bus, clock):
-    t, rec = target_at(sim_bus, clock)
+def test_job_bytes_on_the_bus_are_the_spec_test_vector(sim_bus, clock, minipro_cls):
+    t, rec = target_at(sim_bus, clock, minipro_cls)
     t.send_job(*VECTOR)
-    queued = [w for w in rec.writes if w != b"S"]
+    queued = rec.queued()
     assert queued == [b"D06", b"L08cc80c947162d4b58c1", b"Mebe18a76699ae4bd4fe6",
                       b"N1ad343a3a8050df4d7f7", b"Oc1800ee746391a89abb2"]
     nonce, ms = run_to_result(t, clock)
@@ -56,8 +38,8 @@ def test_job_bytes_on_the_bus_are_the_spec_test_vector(sim_bus, clock):
     assert ms == round(1000 * 39 / 160)
 
 
-def test_difficulty_is_sent_only_when_it_changes(sim_bus, clock):
-    t, rec = target_at(sim_bus, clock)
+def test_difficulty_is_sent_only_when_it_changes(sim_bus, clock, minipro_cls):
+    t, rec = target_at(sim_bus, clock, minipro_cls)
     t.send_job(*VECTOR)
     run_to_result(t, clock)
     rec.writes.clear()
@@ -65,23 +47,23 @@ def test_difficulty_is_sent_only_when_it_changes(sim_bus, clock):
     assert [w[:1] for w in rec.writes if w != b"S"] == [b"L", b"M", b"N", b"O"]
 
 
-def test_self_test_job_finds_nonce_50(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_self_test_job_finds_nonce_50(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     t.send_job(*SELF_TEST)
     assert run_to_result(t, clock)[0] == 50
 
 
-def test_small_target_gets_six_chunks_of_14_14_12(sim_bus, clock):
-    t, rec = target_at(sim_bus, clock, addr=55)
+def test_small_target_gets_six_chunks_of_14_14_12(sim_bus, clock, minipro_cls):
+    t, rec = target_at(sim_bus, clock, minipro_cls, addr=55)
     t.send_job(*VECTOR)
-    queued = [w for w in rec.writes if w != b"S"]
+    queued = rec.queued()
     assert queued[1:4] == [b"L08cc80c947162d", b"M4b58c1ebe18a76", b"N699ae4bd4fe6"]
     assert [w[:1] for w in queued[4:]] == [b"O", b"P", b"Q"]
     assert run_to_result(t, clock)[0] == 38
 
 
-def test_status_polling_counts_busy_and_gives_up_after_ten_polls(sim_bus, clock):
-    t, rec = target_at(sim_bus, clock)
+def test_status_polling_counts_busy_and_gives_up_after_ten_polls(sim_bus, clock, minipro_cls):
+    t, rec = target_at(sim_bus, clock, minipro_cls)
     t.send_job(*VECTOR)  # the target now hashes for about 240 ms
     before = t.busy
     assert t.ready() is False  # 10 polls, 1 ms apart: still hashing
@@ -91,8 +73,8 @@ def test_status_polling_counts_busy_and_gives_up_after_ten_polls(sim_bus, clock)
     assert e.value.args[0] == errno.ETIMEDOUT
 
 
-def test_reset_brings_back_the_version_letter(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_reset_brings_back_the_version_letter(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     t.set_diff(6)
     clock.advance(0.01)
     assert bytes(t.status()) == b"I? "
@@ -101,15 +83,15 @@ def test_reset_brings_back_the_version_letter(sim_bus, clock):
     assert bytes(t.status()) == b"Ic "
 
 
-def test_ducoid_is_read_after_its_delay(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_ducoid_is_read_after_its_delay(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     ducoid = t.ducoid()
     assert ducoid.startswith(b"DUCOID") and len(ducoid) == 22
     assert ducoid == sim_bus.targets[0].ducoid.encode()
 
 
-def test_garbage_in_result_is_a_value_error(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_garbage_in_result_is_a_value_error(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     sim_bus.targets[0].result = 0
     assert t.result() == 0
     t.i2c.readfrom_into = lambda addr, buf: buf.__setitem__(slice(None), b"\xff" * len(buf))
@@ -117,16 +99,16 @@ def test_garbage_in_result_is_a_value_error(sim_bus, clock):
         t.result()
 
 
-def test_absent_target_raises_enodev(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_absent_target_raises_enodev(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     lonely = Target(t.i2c, 23)
     with pytest.raises(OSError) as e:
         lonely.status()
     assert e.value.args[0] == errno.ENODEV
 
 
-def test_new_address_moves_the_target(sim_bus, clock):
-    t, _ = target_at(sim_bus, clock)
+def test_new_address_moves_the_target(sim_bus, clock, minipro_cls):
+    t, _ = target_at(sim_bus, clock, minipro_cls)
     t.set_address(30)
     clock.advance(0.01)
     assert t.i2c.scan() == [30]

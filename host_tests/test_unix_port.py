@@ -136,3 +136,13 @@ def test_drop_with_a_bad_index_and_a_good_one(tmp_path, emulator):
     assert "no connection 7 (0..2)\n" in text
     assert "dropped 21\n" in text
     assert "cons 2\n0 20 " in text and "\n1 22 " in text
+
+
+def test_sim_with_the_firmware_core_behind_the_bus_mines_good_shares():
+    """`make sim TARGETS_IMPL=firmware`: our sketch's own core answers the device code."""
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "sim.py"), "--keys", "s 30l x",
+                          "--impl", "firmware", "--rate", "4000"], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    good = len(SHARE.findall(out.stdout))
+    assert good > 0 and "(firmware)" in out.stdout
+    assert "sim: emulator checked %d shares: %d GOOD, 0 BLOCK, 0 BAD" % (good, good) in out.stdout
