@@ -1,5 +1,6 @@
 """The bring-up menu (i2cmenu.py, `import i2ct; i2ct.menu()`): on CPython against simulated Mini
-Pros through the fake machine.I2C, keys fed through a sys.stdin replacement; and on the
+Pros (the Python model and the sketch's own core) through the fake machine.I2C, keys fed
+through a sys.stdin replacement; and on the
 MicroPython unix port through the loopback bus, where a Mini Pro re-addressed from 20 to 30 by
 the menu then mines GOOD shares at 30 under mydu."""
 from __future__ import annotations
@@ -18,32 +19,11 @@ import menu_cost
 import mpy_check
 import sim
 from minipro_sim import MiniPro, SimBus, ducoid_for
+from recording_bus import RecordingBus
 
 SCAN_LINE = re.compile(r"^(\d+)  Sta (...)  (DUCOID[0-9A-F]{16})$", re.M)
 SELF_TEST_BYTES = [b"D10", b"Lba29a15896fd2d792d5c", b"M4b60668bf2b9feebc51d",
                    b"Nd0beba883d7e8cd119ea", b"O2b0e09b78f60f29e0968"]
-
-
-class Recorder:
-    """Wraps a bus and keeps every master write, to see which letters the menu sent."""
-
-    def __init__(self, bus):
-        self.bus = bus
-        self.writes: list[bytes] = []
-
-    def writeto(self, addr, data):
-        self.writes.append(bytes(data))
-        self.bus.writeto(addr, data)
-
-    def readfrom(self, addr, n):
-        return self.bus.readfrom(addr, n)
-
-    def scan(self):
-        return self.bus.scan()
-
-    def queued(self) -> list[bytes]:
-        """The writes that are not S/R/E queries."""
-        return [w for w in self.writes if w[:1] not in (b"S", b"R", b"E")]
 
 
 class NotAMiniPro:
@@ -60,14 +40,25 @@ class NotAMiniPro:
 
 
 @pytest.fixture
-def rig(sim_bus, clock, tmp_path, monkeypatch):
+def make(minipro_cls, clock):
+    """A Mini Pro on the test's clock: the Python model, then the sketch's own core."""
+    return lambda addr, **kw: minipro_cls(addr, clock=clock, **kw)
+
+
+@pytest.fixture
+def rig(sim_bus, make, tmp_path, monkeypatch):
     """Mini Pros at 20 21 22 behind a recording bus; no setup.txt, so the default pins."""
-    sim_bus.targets.extend(MiniPro(a, clock=clock) for a in (20, 21, 22))
-    rec = Recorder(sim_bus)
+    sim_bus.targets.extend(make(a) for a in (20, 21, 22))
+    rec = RecordingBus(sim_bus)
     machine.bus = rec
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(gc, "mem_free", lambda: 23456, raising=False)  # CPython's gc has none
     return rec
+
+
+def letters(rec: RecordingBus) -> list[bytes]:
+    """The queued letters the menu wrote: without the S, R and E queries."""
+    return [w for w in rec.queued() if w not in (b"R", b"E")]
 
 
 def run_menu(monkeypatch, capsys, keys: str) -> str:
@@ -91,15 +82,15 @@ def test_scan_lists_every_target_with_status_and_ducoid(rig, monkeypatch, capsys
 def test_self_test_passes_with_nonce_50_and_the_spec_bytes(rig, monkeypatch, capsys, clock):
     start = clock.now
     out = run_menu(monkeypatch, capsys, "20th")
-    ms = round(1000 * 51 / 160)  # nonce 50: 51 hashes at the simulated 160 H/s
+    ms = round(1000 * 51 / rig.bus.targets[0].hash_rate)  # nonce 50: 51 hashes
     rate = (1000 * 50 + ms // 2) // ms
     assert "self-test at 20: nonce 50 ela %d ms rat %d H/s PASS\n" % (ms, rate) in out
-    assert rig.queued() == [b"A"] + SELF_TEST_BYTES
+    assert letters(rig) == [b"A"] + SELF_TEST_BYTES
     assert clock.now - start < 1  # waited for C by polling the fake clock, about 0.3 s of it
 
 
-def test_self_test_gives_up_on_a_target_that_never_finishes(rig, monkeypatch, capsys, clock):
-    rig.bus.targets.append(MiniPro(25, hash_rate=0.001, clock=clock))
+def test_self_test_gives_up_on_a_target_that_never_finishes(rig, make, monkeypatch, capsys, clock):
+    rig.bus.targets.append(make(25, hash_rate=0.001))
     start = clock.now
     out = run_menu(monkeypatch, capsys, "25th")
     assert "self-test at 25: no result after 5000 ms, Sta B?O FAIL\n" in out
@@ -114,7 +105,7 @@ def test_readdress_20_to_30_then_the_scan_shows_30_and_not_20(rig, monkeypatch, 
     final = {int(a): ducoid for a, _, ducoid in SCAN_LINE.findall(after(out, "I> d"))}
     assert sorted(final) == [21, 22, 30]
     assert final[30] == ducoid_for(20)  # the same chip, at its new address
-    assert b"V30" in rig.queued()
+    assert b"V30" in letters(rig)
     assert rig.bus.targets[0].eeprom == 30
 
 
@@ -128,7 +119,7 @@ def test_readdress_20_to_30_then_the_scan_shows_30_and_not_20(rig, monkeypatch, 
 def test_readdress_refusals_send_no_v(rig, monkeypatch, capsys, keys, refusal):
     out = run_menu(monkeypatch, capsys, keys)
     assert refusal in out
-    assert not [w for w in rig.queued() if w[:1] == b"V"]
+    assert not [w for w in letters(rig) if w[:1] == b"V"]
     assert [t.addr for t in rig.bus.targets] == [20, 21, 22]
 
 
@@ -157,17 +148,17 @@ def test_a_chip_that_is_not_a_mini_pro_is_one_line_in_the_scan(rig, monkeypatch,
 
 def test_queries_read_status_result_elapsed_and_ducoid(rig, monkeypatch, capsys):
     out = run_menu(monkeypatch, capsys, "21thqwez")
-    ms = round(1000 * 51 / 160)
+    ms = round(1000 * 51 / rig.bus.targets[1].hash_rate)
     assert after(out, "I> q") == "Sta C? \n"
     assert after(out, "I> w") == "res 50\n"
     assert after(out, "I> e") == "ela %d\n" % ms
     assert after(out, "I> z") == ducoid_for(21) + "\n"
 
 
-def test_upper_case_letters_go_to_the_target_as_they_are(rig, monkeypatch, capsys, clock):
-    rig.bus.targets.append(MiniPro(24, hash_rate=1e6, clock=clock))  # done before the next key
+def test_upper_case_letters_go_to_the_target_as_they_are(rig, make, monkeypatch, capsys):
+    rig.bus.targets.append(make(24, hash_rate=1e6))  # done before the next key
     out = run_menu(monkeypatch, capsys, "24tALMNOHS")
-    assert rig.queued() == [b"A"] + SELF_TEST_BYTES[1:] + [b"H"]
+    assert letters(rig) == [b"A"] + SELF_TEST_BYTES[1:] + [b"H"]
     assert after(out, "I> L") == "sent L\n"
     assert after(out, "I> S") == "Sta B?H\n"  # H queued: S answers at once, from the interrupt
 
@@ -177,7 +168,7 @@ def test_a_letter_for_a_hashing_target_is_one_error_line(rig, monkeypatch, capsy
     out = run_menu(monkeypatch, capsys, "22tLMNOHS")
     assert after(out, "I> H") == "I2C error ETIMEDOUT at 22\n"
     assert after(out, "I> S") == "Sta B?O\n"
-    assert b"H" not in rig.queued()
+    assert b"H" not in letters(rig)
 
 
 def test_number_then_letter_input(rig, monkeypatch, capsys):
