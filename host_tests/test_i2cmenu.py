@@ -1,8 +1,7 @@
-"""The bring-up menu (i2cmenu.py, `import i2ct; i2ct.menu()`): on CPython against simulated Mini
-Pros (the Python model and the sketch's own core) through the fake machine.I2C, keys fed
-through a sys.stdin replacement; and on the
-MicroPython unix port through the loopback bus, where a Mini Pro re-addressed from 20 to 30 by
-the menu then mines GOOD shares at 30 under mydu."""
+"""The bring-up menu (i2cmenu.py, `import i2ct; i2ct.menu()`). On CPython: simulated Mini Pros
+(the Python model and the sketch's own core) behind the fake machine.I2C, keys fed through a
+sys.stdin replacement. On the MicroPython unix port: the loopback bus, where a Mini Pro that the
+menu re-addressed from 20 to 30 then mines GOOD shares at 30 under mydu."""
 from __future__ import annotations
 
 import gc
