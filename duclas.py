@@ -19,6 +19,11 @@ class DucoError(Exception):
     pass
 
 
+class BusError(DucoError):
+    # a fault on the I2C side: the caller may have to free the bus
+    pass
+
+
 def errname(e):
     # "ETIMEDOUT" for OSError(110); the text of anything else
     if isinstance(e, OSError) and e.args:
@@ -61,6 +66,7 @@ class Connection:
         self.expected = b""
         self.diff = 0
         self.retry_at = None  # ticks_ms before which the loop leaves this one alone after a fault
+        self.job_at = 0  # ticks_ms when the target got its job, to notice one stuck busy
         self.failures = 0  # faults in a row, for the back-off
         self.zero()
 
@@ -83,7 +89,7 @@ class Connection:
     # -- the target's side ---------------------------------------------------------------
     def _bus(self, e):
         self.faults += 1
-        return DucoError("I2C error %s" % errname(e))
+        return BusError("I2C error %s" % errname(e))
 
     def poll(self):
         # the target's run state letter; a B answer is counted in target.busy
@@ -117,7 +123,12 @@ class Connection:
         except OSError as e:
             raise self._bus(e)
         self.state = "K"
+        self.job_at = ticks_ms()
         return ticks_diff(ticks_ms(), t0)
+
+    def overdue(self):
+        # busy far longer than a whole job's range takes at 50 H/s: the target hangs
+        return ticks_diff(ticks_ms(), self.job_at) > 20 * (100 * self.diff + 1) + 5000
 
     # -- the server's side ---------------------------------------------------------------
     def connect(self):

@@ -100,6 +100,28 @@ class Target:
                 i += 1
 
 
+def unstick(scl_pin, sda_pin):
+    # A target reset in the middle of a byte can hold SDA low for ever, and no I2C transaction
+    # gets through. Clock SCL until it lets go (at most nine pulses), then send a STOP.
+    # Returns True when the bus was stuck. The caller re-inits its I2C afterwards.
+    from machine import Pin
+    sda = Pin(sda_pin, Pin.OPEN_DRAIN, value=1)
+    if sda.value():
+        return False
+    scl = Pin(scl_pin, Pin.OPEN_DRAIN, value=1)
+    for _ in range(9):
+        scl(0)
+        time.sleep_us(5)
+        scl(1)
+        time.sleep_us(5)
+        if sda.value():
+            break
+    sda(0)  # STOP: SDA rises while SCL is high
+    time.sleep_us(5)
+    sda(1)
+    return True
+
+
 def menu(i2c=None):
     # the bring-up menu lives in its own module, loaded only when called
     import i2cmenu

@@ -5,14 +5,15 @@ import gc
 import time
 import select
 from machine import I2C, Pin
-from i2ct import Target
-from duclas import Connection, DucoError, errname
+from i2ct import Target, unstick
+from duclas import Connection, DucoError, BusError, errname
 
 MAX_CONS = 4  # lwIP keeps about 5 TCP connections; WebREPL may take one
 HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
 
 cons = []  # one Connection per target line of setup.txt, in file order
 bus = None
+pins = (5, 4, 100000)  # scl, sda, freq of the bus, from setup.txt
 verbose = False
 
 
@@ -84,6 +85,18 @@ def fault(c, e):
     wait = min(2 ** c.failures, 60)
     c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
     print("*** Targ  %d %s, retry in %d s" % (c.target.addr, e, wait))
+    if isinstance(e, BusError):
+        free_bus()
+
+
+def free_bus():
+    # after a bus error: if a target holds SDA low, clock it free and start the bus again
+    try:
+        if unstick(pins[0], pins[1]):
+            bus.init(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
+            print("*** I2C bus was stuck (SDA low), freed with SCL pulses")
+    except OSError as e:
+        print("*** I2C bus check failed: %s" % errname(e))
 
 
 def serve(c):
@@ -95,6 +108,10 @@ def serve(c):
             c.connect()
         st = c.poll()
         if st == "B":
+            if c.state == "K" and c.overdue():
+                c.faults += 1
+                c.state = "C"  # connect() is not needed: the server side is fine
+                raise BusError("busy too long, target reset")
             return True
         print("*** Targ  %d Sta  %s" % (c.target.addr, st))
         if c.state == "K" and st == "C":
@@ -117,6 +134,11 @@ def serve(c):
         c.retry_at = None
     except DucoError as e:
         fault(c, e)
+    except MemoryError:
+        gc.collect()
+        fault(c, "out of memory in its turn")
+    except Exception as e:  # a rig runs unattended: one line, and the other targets go on
+        fault(c, "%s %s" % (type(e).__name__, e))
     return False
 
 
@@ -163,8 +185,9 @@ def start():
         except (OSError, ValueError) as e:
             print("no pool line, and the pool picker failed: %s" % errname(e))
             return
-    scl, sda, freq = cfg["i2c"]
-    bus = I2C(scl=Pin(scl), sda=Pin(sda), freq=freq)
+    global pins
+    pins = cfg["i2c"]
+    bus = I2C(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
     if len(cfg["targets"]) > MAX_CONS:
         print("warning: %d targets, one ESP8266 holds about %d server connections (lwIP)" % (
             len(cfg["targets"]), MAX_CONS))

@@ -4,6 +4,7 @@ The fake `machine.I2C` there (host_tests/fakes/machine.py) sends one line per tr
     W <addr> <hex>   a master write        -> OK
     R <addr> <n>     a master read of n    -> OK <hex>
     S                scan                  -> OK <addr> <addr> ...
+    P <pin> <v>      drive a line (v 0/1)  -> OK;  v -1 reads it -> OK <0|1>
 A failed transaction answers `E <errno>` (ENODEV for an address nobody answers at), which the
 client raises as OSError, as the ESP8266's I2C does. The Mini Pros hash in this process, in
 parallel with the device code, as real ones do.
@@ -28,6 +29,12 @@ def answer(bus: SimBus, line: str) -> str:
             return "OK " + bus.readfrom(int(words[1]), int(words[2])).hex()
         if words[0] == "S":
             return "OK " + " ".join(str(a) for a in bus.scan())
+        if words[0] == "P":
+            pin, value = int(words[1]), int(words[2])
+            if value < 0:
+                return "OK %d" % bus.pin_read(pin)
+            bus.pin_write(pin, value)
+            return "OK"
     except OSError as e:
         return "E %d" % (e.errno or 5)
     return "E 22"  # EINVAL: not a transaction

@@ -162,13 +162,39 @@ class MiniPro:
 
 
 class SimBus:
-    """The wires: routes each transaction to the target answering at that address."""
+    """The wires: routes each transaction to the target answering at that address.
+
+    `stuck` models a target that holds SDA low (reset in the middle of a byte): every
+    transaction then times out until SCL has been pulsed that many times. Pins 5 and 4 are
+    SCL and SDA, as in setup.txt's default `i2c 5 4 100000`.
+    """
+
+    SCL, SDA = 5, 4
 
     def __init__(self, targets: list[BusTarget] | None = None) -> None:
         self.targets = list(targets or [])
         self.lock = threading.Lock()
+        self.stuck = 0  # SCL pulses still needed before SDA is released
+        self.scl = 1
+        self.pulses = 0  # SCL pulses seen, for tests
+
+    def pin_write(self, pin: int, value: int) -> None:
+        with self.lock:
+            if pin == self.SCL:
+                if value and not self.scl:  # a rising edge: one clock for the stuck target
+                    self.pulses += 1
+                    self.stuck = max(0, self.stuck - 1)
+                self.scl = value
+
+    def pin_read(self, pin: int) -> int:
+        with self.lock:
+            if pin == self.SDA:
+                return 0 if self.stuck else 1
+            return self.scl
 
     def _at(self, addr: int) -> BusTarget:
+        if self.stuck:
+            raise OSError(errno.ETIMEDOUT, "SDA held low")
         for target in self.targets:
             if target.addr == addr:
                 return target
@@ -184,6 +210,8 @@ class SimBus:
 
     def scan(self) -> list[int]:
         with self.lock:
+            if self.stuck:
+                return []  # nothing can answer while SDA is held low
             for target in self.targets:
                 target.write(b"")  # a scan's empty write; the target may move on meanwhile (V)
             return sorted(t.addr for t in self.targets)

@@ -25,6 +25,9 @@ class FakeClock:
     def sleep_ms(self, ms: int) -> None:
         self.advance(ms / 1000)
 
+    def sleep_us(self, us: int) -> None:
+        self.advance(us / 1e6)
+
 
 def ticks_diff(a: int, b: int) -> int:
     half = 0x20000000
@@ -39,5 +42,6 @@ def install(clock: FakeClock) -> None:
     """Give CPython's time module the MicroPython names, driven by `clock`."""
     time.ticks_ms = clock.ticks_ms  # type: ignore[attr-defined]
     time.sleep_ms = clock.sleep_ms  # type: ignore[attr-defined]
+    time.sleep_us = clock.sleep_us  # type: ignore[attr-defined]
     time.ticks_diff = ticks_diff  # type: ignore[attr-defined]
     time.ticks_add = ticks_add  # type: ignore[attr-defined]
