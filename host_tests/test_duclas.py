@@ -135,7 +135,7 @@ def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulato
 
 
 def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
-    emulator.faults.reject_results = True
+    emulator.faults.result_reply = "BAD,Incorrect result"
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     c.request_job()

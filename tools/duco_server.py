@@ -42,8 +42,12 @@ class Faults:
     silence_every: int = 0  # never answer that JOB (the client's read times out)
     drop_after: int = 0  # close each connection after this many messages
     refuse: int = 0  # reset this many further connects right after accept
-    reject_results: bool = False  # answer every result BAD,Incorrect result
+    result_reply: str = ""  # answer every result with this line instead (e.g. "BAD,User banned")
+    close_on_result_every: int = 0  # close instead of answering every N-th result
     block_every: int = 0  # answer BLOCK instead of GOOD for every N-th good share
+    slow_fraction: float = 0.0  # this fraction of replies (at random, seeded) ...
+    slow_ms: int = 10000  # ... comes this much later
+    balance_fault: str = ""  # HTTP side: "bad_json" or "http_500" for /balances
 
 
 @dataclass
@@ -68,14 +72,18 @@ class Emulator:
         self.stats = Stats()
         self.lock = threading.Lock()
         self.tcp: socketserver.ThreadingTCPServer | None = None
+        self.clients: set[socket.socket] = set()
+        self.results_seen = 0
         self.http: http.server.ThreadingHTTPServer | None = None
 
     # -- one mining connection ---------------------------------------------------------------
     def _delay(self) -> None:
         f = self.faults
-        if f.latency_ms or f.jitter_ms:
-            with self.lock:
-                extra = self.rng.uniform(0, f.jitter_ms)
+        with self.lock:
+            extra = self.rng.uniform(0, f.jitter_ms) if f.jitter_ms else 0.0
+            if f.slow_fraction and self.rng.random() < f.slow_fraction:
+                extra += f.slow_ms
+        if f.latency_ms or extra:
             time.sleep((f.latency_ms + extra) / 1000)
 
     def _count_job(self) -> tuple[int, tuple[str, str, int]]:
@@ -86,6 +94,25 @@ class Emulator:
             return self.stats.jobs, (last, expected, self.diff)
 
     def handle(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.clients.add(sock)
+        try:
+            self._serve(sock)
+        finally:
+            with self.lock:
+                self.clients.discard(sock)
+
+    def restart(self) -> None:
+        """As a server restart looks to the rig: every connection drops at once."""
+        with self.lock:
+            clients = list(self.clients)
+        for sock in clients:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _serve(self, sock: socket.socket) -> None:
         f = self.faults
         with self.lock:
             self.stats.connects += 1
@@ -132,6 +159,11 @@ class Emulator:
                     user = fields[1]
                     reply = "%s,%s,%d\n" % job
             else:
+                with self.lock:
+                    self.results_seen += 1
+                    n = self.results_seen
+                if f.close_on_result_every and n % f.close_on_result_every == 0:
+                    return
                 reply = self._result(fields, job, user, shares)
                 if reply.startswith(("GOOD", "BLOCK")):
                     shares += 1
@@ -149,9 +181,12 @@ class Emulator:
             last, expected, diff = job
             nonce = int(fields[0])
             ok = nonce <= 100 * diff and hashlib.sha1((last + str(nonce)).encode()).hexdigest() == expected
-            if not ok or f.reject_results:
+            if not ok:
                 self.stats.bad += 1
                 return "BAD,Incorrect result\n"
+            if f.result_reply:
+                self.stats.bad += f.result_reply.startswith("BAD")
+                return f.result_reply + "\n"
             self.stats.good += 1
             self.stats.ducoids.add(fields[4])
             self.stats.balances.setdefault(user, 0.0)
@@ -171,6 +206,11 @@ class Emulator:
                 if self.path == "/getPool":
                     port = emulator.tcp.server_address[1] if emulator.tcp else 0
                     body = {"name": "emulator", "ip": "127.0.0.1", "port": port, "success": True}
+                elif self.path.startswith("/balances/") and emulator.faults.balance_fault == "http_500":
+                    self.send_error(500)
+                    return
+                elif self.path.startswith("/balances/") and emulator.faults.balance_fault == "bad_json":
+                    body = "{not json"
                 elif self.path.startswith("/balances/"):
                     user = self.path[len("/balances/"):]
                     with emulator.lock:
@@ -182,7 +222,7 @@ class Emulator:
                 else:
                     self.send_error(404)
                     return
-                data = json.dumps(body).encode()
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -78,6 +78,10 @@ class MiniPro:
         self.elapsed_ms = 0
         self.reply = b""
         self.jobs_started = 0
+        # fault switches, for tests and the soak
+        self.hang = False  # stays B for ever: loop() never comes back
+        self.wrong_nonce = False  # reports a nonce one above the right one
+        self.garbage = False  # R and E answer non-digits
 
     # -- the two bus transactions ---------------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -88,9 +92,9 @@ class MiniPro:
         if letter == "S":
             self.reply = (self.run_state + self.flag + self.pending).encode()
         elif letter == "R":
-            self.reply = b"%5d" % self.result
+            self.reply = b"  x?!" if self.garbage else b"%5d" % (self.result + self.wrong_nonce)
         elif letter == "E":
-            self.reply = b"%5d" % self.elapsed_ms
+            self.reply = b"#####" if self.garbage else b"%5d" % self.elapsed_ms
         elif letter in QUEUED:
             # one slot, as in the sketch: a second letter before the first ran replaces it
             self.queued = self.pending = letter
@@ -105,8 +109,15 @@ class MiniPro:
         return out + b"\xff" * (n - len(out))
 
     # -- the sketch's loop() ---------------------------------------------------------------
+    def power_cycle(self) -> None:
+        """A brown-out: the sketch starts again, idle, its job and queue gone."""
+        self.__init__(self.eeprom, self.hash_rate, self.clock)
+
     def _advance(self) -> None:
         """Carry out what the sketch's loop() would have done by now."""
+        if self.hang:
+            self.run_state = "B"
+            return
         now = self.clock()
         if self.hash_due is not None:
             if now < self.hash_due:
