@@ -157,6 +157,7 @@ def test_source_deploy_puts_sources_removes_stale_mpy_and_keeps_the_boards_own(b
     ("example setup.txt", "setup.txt line 7 still holds the placeholders MySSID and MyWifi"),
     ("wifi password left", "line 1 still holds the placeholder MyWifiPassword"),
     ("webrepl password too long", "PASS must be 4 to 9 characters"),
+    ("webrepl without PASS", 'has no PASS = "..." line'),
     ("no PORT", "deploy: PORT is missing"),
     ("no such PORT", "PORT /dev/ttyNOSUCH does not exist"),
 ])
@@ -165,11 +166,14 @@ def test_deploy_refuses_in_one_line_before_touching_the_board(board, tmp_path, c
     (folder / "main.py").write_text("# the board's own\n")
     args = ["PORT=" + port, "SETUP=" + str(rig_setup(tmp_path / "setup-40.txt"))]
     if case == "example setup.txt":
-        args[1] = "SETUP=setup.txt"
+        del args[1]  # the default: the repo's example
     elif case == "wifi password left":
         (tmp_path / "setup-40.txt").write_text("wifi Home Net 2G MyWifiPassword\n")
     elif case == "webrepl password too long":
         (tmp_path / "webrepl.py").write_text('PASS = "longer than nine"\n')
+        args.append("WEBREPL=" + str(tmp_path / "webrepl.py"))
+    elif case == "webrepl without PASS":
+        (tmp_path / "webrepl.py").write_text("PASSWORD = 'rig42'\n")
         args.append("WEBREPL=" + str(tmp_path / "webrepl.py"))
     elif case == "no PORT":
         args[0] = "PORT="

@@ -110,9 +110,7 @@ class FakeBoard:
         self.tail = b""
 
     def _to_client(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.client_fd, view):]
+        _write_all(self.client_fd, data)
 
     def serve(self) -> None:
         """Copy bytes both ways until stopped. Bytes the tool sends during a reboot wait in the
@@ -128,7 +126,7 @@ class FakeBoard:
                     self._reboot()
                     continue
             if self.client_fd in ready:
-                os.write(self.board_fd, os.read(self.client_fd, 4096))
+                _write_all(self.board_fd, os.read(self.client_fd, 4096))
 
     def _stop_board(self) -> None:
         if self.proc is not None:
@@ -150,6 +148,12 @@ class FakeBoard:
             if fd >= 0:
                 os.close(fd)
         self.client_fd = self.client_keep_fd = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
