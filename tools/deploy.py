@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's tools, next to the python make runs this with
 BUILD = ROOT / "build" / "mpy"
-MODULES = ("i2ct", "duclas", "mydu")  # imported by the rig: compiled unless --source
+# Imported on the ESP: compiled unless --source. getpool (mydu, when setup.txt names no pool)
+# and i2cmenu (i2ct.menu(), for bring-up) are loaded only when needed, but must be there.
+MODULES = ("i2ct", "duclas", "mydu", "getpool", "i2cmenu")
 BOOT = "boot.py"  # the firmware runs boot.py only from source
 SETUP_ON_BOARD = "setup.txt"
 WEBREPL_MODULE = "webrepl_cfg"
