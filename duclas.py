@@ -175,6 +175,7 @@ class Connection:
         s = self.sock
         line = b""
         try:
+            s.settimeout(self.timeout)  # `t` in the menu changes it between exchanges
             t0 = ticks_ms()
             s.send(msg)
             t1 = ticks_ms()

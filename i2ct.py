@@ -52,7 +52,10 @@ class Target:
     def _number(self, letter):
         self._write(letter)
         self.i2c.readfrom_into(self.addr, self.num)
-        return int(self.num)  # ValueError on garbage, e.g. 0xFF from an absent reply
+        try:
+            return int(self.num)
+        except ValueError:  # garbage, e.g. 0xFF from a reply the target never prepared
+            raise ValueError("%s answer not a number" % letter)
 
     def result(self):
         return self._number("R")
@@ -80,6 +83,8 @@ class Target:
         self.diff = diff
 
     def set_address(self, addr):
+        if not 1 <= addr <= 99:
+            raise ValueError("V carries two digits: 1..99")
         self.send("V", b"%02d" % addr)
         self.addr = addr
 
