@@ -181,7 +181,7 @@ def plan(setup: Path | None, webrepl: Path, as_source: bool) -> tuple[list[Copy]
         copies.append(module_copy(webrepl, WEBREPL_MODULE, as_source))
     else:
         notes.append("note: %s holds the placeholder password: not copied, the board keeps its "
-                     "own (WebREPL stays off without one)" % webrepl)
+                     "own (WebREPL stays off without one)" % shown(webrepl))
     copies.append(Copy(ROOT / BOOT, BOOT))
     if setup is not None:
         copies.append(Copy(setup, SETUP_ON_BOARD))
