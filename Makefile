@@ -37,3 +37,9 @@ bench: $(VENV)
 
 -include target/firmware.mk
 -include mk/*.mk
+
+SOAK_MINUTES ?= 10
+.PHONY: soak
+# not part of `make test`: a bounded run with a fault every few seconds (see tools/soak.py)
+soak: $(VENV)
+	$(PY) tools/soak.py --minutes $(SOAK_MINUTES)

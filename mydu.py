@@ -82,7 +82,7 @@ def ask_picker(picker):
 def fault(c, e):
     # one line naming what and where; the connection is retried after a back-off
     c.failures += 1
-    wait = min(2 ** c.failures, 60)
+    wait = min(2 ** c.failures, 32)  # 2, 4 ... 32 s: never a tight loop, never long dead
     c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
     print("*** Targ  %d %s, retry in %d s" % (c.target.addr, e, wait))
     if isinstance(e, BusError):

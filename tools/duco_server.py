@@ -48,6 +48,8 @@ class Faults:
     slow_fraction: float = 0.0  # this fraction of replies (at random, seeded) ...
     slow_ms: int = 10000  # ... comes this much later
     balance_fault: str = ""  # HTTP side: "bad_json" or "http_500" for /balances
+    next_job: str = ""  # one shot for the next JOB: "bad", "garbage", "half", "silence"
+    next_result: str = ""  # one shot for the next result: "close", "bad"
 
 
 @dataclass
@@ -98,6 +100,8 @@ class Emulator:
             self.clients.add(sock)
         try:
             self._serve(sock)
+        except OSError:
+            pass  # the rig went away mid-reply: as a real server, forget the connection
         finally:
             with self.lock:
                 self.clients.discard(sock)
@@ -142,15 +146,17 @@ class Emulator:
                 reply = "Pong!\n"
             elif fields[0] == "JOB":
                 n, new = self._count_job()
+                with self.lock:
+                    once, f.next_job = f.next_job, ""
                 if len(fields) < 2 or not fields[1]:
                     reply = "BAD,No username specified\n"
-                elif f.silence_every and n % f.silence_every == 0:
+                elif once == "silence" or f.silence_every and n % f.silence_every == 0:
                     continue
-                elif f.bad_job_every and n % f.bad_job_every == 0:
+                elif once == "bad" or f.bad_job_every and n % f.bad_job_every == 0:
                     reply = "BAD,%s\n" % f.bad_reason
-                elif f.garbage_every and n % f.garbage_every == 0:
+                elif once == "garbage" or f.garbage_every and n % f.garbage_every == 0:
                     reply = "\x7fgarbage%d\n" % n
-                elif f.half_line_every and n % f.half_line_every == 0:
+                elif once == "half" or f.half_line_every and n % f.half_line_every == 0:
                     line = "%s,%s,%d\n" % new
                     sock.sendall(line[: len(line) // 2].encode())
                     return
@@ -162,9 +168,10 @@ class Emulator:
                 with self.lock:
                     self.results_seen += 1
                     n = self.results_seen
-                if f.close_on_result_every and n % f.close_on_result_every == 0:
+                    once, f.next_result = f.next_result, ""
+                if once == "close" or f.close_on_result_every and n % f.close_on_result_every == 0:
                     return
-                reply = self._result(fields, job, user, shares)
+                reply = "BAD,Too low difficulty\n" if once == "bad" else self._result(fields, job, user, shares)
                 if reply.startswith(("GOOD", "BLOCK")):
                     shares += 1
                 job = None if reply.startswith(("GOOD", "BLOCK")) else job
