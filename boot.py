@@ -18,20 +18,26 @@ def wifi_from_setup(path="setup.txt"):
     return None
 
 
+# sta.status() codes of the ESP8266 that end the wait early, and what they mean
+WHY = {2: "wrong password", 3: "no access point of that name", 4: "connect failed"}
+
+
 def wifi_up(ssid, password, wait_s=15):
     network.WLAN(network.AP_IF).active(False)
     sta = network.WLAN(network.STA_IF)
     sta.active(True)
+    why = "no answer in %d s" % wait_s
     if not sta.isconnected():
         sta.connect(ssid, password)
         for _ in range(wait_s * 10):
-            if sta.isconnected():
+            if sta.isconnected() or sta.status() in WHY:
+                why = WHY.get(sta.status(), why)
                 break
             time.sleep_ms(100)
     if sta.isconnected():
         print("WiFi %s up, %s" % (ssid, sta.ifconfig()[0]))
     else:
-        print("WiFi %s not up yet; the ESP keeps trying, mydu reconnects when it is" % ssid)
+        print("WiFi %s not up yet (%s); the ESP keeps trying, mydu reconnects when it is" % (ssid, why))
 
 
 def webrepl_on():

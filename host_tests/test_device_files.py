@@ -24,11 +24,13 @@ def test_mpy_cross_rejects_what_the_esp_would(tmp_path):
     assert r.returncode != 0 and "SyntaxError" in r.stderr
 
 
-def run_boot(folder: Path, password: str | None) -> str:
+def run_boot(folder: Path, password: str | None, wifi_down: bool = False) -> str:
     (folder / "setup.txt").write_text("wifi My Home Net secretpw\nrig R\n")
     if password is not None:
         (folder / "webrepl_cfg.py").write_text("PASS = %r\n" % password)
     env = sim.device_env(0)
+    if wifi_down:
+        env["WIFI_DOWN"] = "1"
     r = subprocess.run([str(sim.MICROPYTHON), "-X", "heapsize=64000", "-c", "import boot"],
                        cwd=folder, env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -51,3 +53,9 @@ def test_boot_starts_webrepl_with_a_real_password_and_never_prints_it(tmp_path):
 
 def test_shipped_webrepl_cfg_holds_the_placeholder():
     assert (ROOT / "webrepl_cfg.py").read_text().count('PASS = "changeme"') == 1
+
+
+def test_boot_with_wifi_down_says_so_and_finishes(tmp_path):
+    out = run_boot(tmp_path, "s3cret", wifi_down=True)
+    assert "WiFi My Home Net not up yet (no access point of that name); the ESP keeps trying" in out
+    assert "WebREPL started" in out  # the rest of boot goes on

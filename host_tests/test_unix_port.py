@@ -146,3 +146,11 @@ def test_sim_with_the_firmware_core_behind_the_bus_mines_good_shares():
     good = len(SHARE.findall(out.stdout))
     assert good > 0 and "(firmware)" in out.stdout
     assert "sim: emulator checked %d shares: %d GOOD, 0 BLOCK, 0 BAD" % (good, good) in out.stdout
+
+
+def test_mining_key_and_wifi_password_are_never_printed(tmp_path, emulator):
+    setup = ("rig R\nuser u\nkey Sup3rKey\nwifi Net W1fiPass\npool 127.0.0.1 %d\n"
+             "20 I2C 20 AVR Miner (DUCO-S1A) v2.47\n" % emulator.port)
+    text = run_rig(tmp_path, "s v h 30l i o 0q 0w 0m u 5t x", setup=setup)
+    assert SHARE.search(text) or "job " in text
+    assert "Sup3rKey" not in text and "W1fiPass" not in text

@@ -1,7 +1,9 @@
 # A stand-in for MicroPython's `network` on the host: a WLAN that connects when the fake says.
+import os
+
 STA_IF = 0
 AP_IF = 1
-reachable = True  # tests set False for "WiFi down at boot"
+reachable = not os.getenv("WIFI_DOWN")  # "WiFi down at boot", set by tests
 
 
 class WLAN:
@@ -20,6 +22,10 @@ class WLAN:
 
     def isconnected(self):
         return reachable and WLAN._active.get(STA_IF, False)
+
+    def status(self):
+        # the ESP8266's codes: 5 got an IP, 3 no access point found
+        return 5 if self.isconnected() else 3
 
     def ifconfig(self):
         return ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
