@@ -67,6 +67,10 @@ class Connection:
         self.diff = 0
         self.retry_at = None  # ticks_ms before which the loop leaves this one alone after a fault
         self.job_at = 0  # ticks_ms when the target got its job, to notice one stuck busy
+        self.line = b""  # the reply being read
+        self.sent_at = 0  # ticks_ms when the message in flight was sent
+        self.zwi = 0
+        self.nonce = 0  # the result in flight
         self.failures = 0  # faults in a row, for the back-off
         self.zero()
 
@@ -170,61 +174,82 @@ class Connection:
         self.sock = None
         self.state = "D"
 
-    def _exchange(self, msg):
-        # one message in one send, then its one-line reply; returns (reply, ms in send, ms total)
-        s = self.sock
-        line = b""
+    # One message in flight per connection: send() it, then more() until its reply line is
+    # complete. The blocking loop calls more() until it is; the polling loop calls it when
+    # select.poll says data arrived. Either way got_job() or got_feedback() finishes it.
+    def send(self, msg):
         try:
-            s.settimeout(self.timeout)  # `t` in the menu changes it between exchanges
+            self.sock.settimeout(self.timeout)  # `t` in the menu changes it between exchanges
             t0 = ticks_ms()
-            s.send(msg)
-            t1 = ticks_ms()
-            while line[-1:] != b"\n":
-                if len(line) >= _LINE_MAX:
-                    raise DucoError("line too long %r" % line[:40])
-                chunk = s.recv(_LINE_MAX - len(line))
-                if not chunk:
-                    raise DucoError("half line %r" % line[:40] if line else "server closed")
-                line += chunk
+            self.sock.send(msg)
+            self.zwi = ticks_diff(ticks_ms(), t0)  # ms in the send call itself
         except OSError as e:
-            self.close()
-            raise DucoError("server error %s" % errname(e))
-        except DucoError:
-            self.close()
-            raise
-        return line.strip(), ticks_diff(t1, t0), ticks_diff(ticks_ms(), t0)
+            raise self._broken("server error %s" % errname(e))
+        self.sent_at = t0
+        self.line = b""
 
-    def request_job(self):
-        # JOB -> "last,expected,diff"; returns the ms it took ("ReqJob took")
+    def more(self):
+        # read what has arrived; True once the reply line is complete
+        try:
+            chunk = self.sock.recv(_LINE_MAX - len(self.line))
+        except OSError as e:
+            raise self._broken("server error %s" % errname(e))
+        if not chunk:
+            raise self._broken("half line %r" % self.line[:40] if self.line else "server closed")
+        self.line += chunk
+        if self.line[-1:] == b"\n":
+            return True
+        if len(self.line) >= _LINE_MAX:
+            raise self._broken("line too long %r" % self.line[:40])
+        return False
+
+    def waited(self):
+        # ms since the message in flight was sent
+        return ticks_diff(ticks_ms(), self.sent_at)
+
+    def _broken(self, why):
+        # the connection is gone; a result read from the target but not answered is lost
+        if self.state == "E":
+            self.lost += 1
+            why = "result %d lost, %s" % (self.nonce, why)
+        self.close()
+        return DucoError(why)
+
+    def ask_job(self):
         self.state = "R"
-        line, zwi, took = self._exchange(b"JOB,%s,AVR,%s\n" % (self.user, self.key))
+        self.send(b"JOB,%s,AVR,%s\n" % (self.user, self.key))
+
+    def got_job(self):
+        # the reply to JOB: "last,expected,diff"; returns the ms it took ("ReqJob took")
+        took = self.waited()
         self.requests += 1
-        self.req_send += zwi
+        self.req_send += self.zwi
         self.req_wait += took
-        parts = line.split(b",")
+        parts = self.line.strip().split(b",")
         if len(parts) != 3 or not _hex40(parts[0]) or not _hex40(parts[1]) or not parts[2].isdigit():
             self.state = "C"
-            raise DucoError("no job: %s" % line[:60].decode())
+            raise DucoError("no job: %s" % self.line.strip()[:60].decode())
         self.last, self.expected, self.diff = parts[0], parts[1], int(parts[2])
         self.state = "J"
         return took
 
-    def submit(self, nonce, rate):
-        # verify, send the result, read the feedback; returns (ms, feedback)
+    def ask_result(self, nonce, rate):
+        # verify the result, then send it
         if not check_nonce(self.last, self.expected, nonce):
             self.faults += 1
             self.state = "C"
             raise DucoError("wrong nonce %d from target, not submitted" % nonce)
         self.state = "E"
-        msg = b"%d,%s,%s,%s,%s\n" % (nonce, b"%d" % rate if self.send_rate else b"",
-                                     self.name, self.rig, self.ducoid)
-        try:
-            line, zwi, took = self._exchange(msg)
-        except DucoError as e:
-            self.lost += 1
-            raise DucoError("result %d lost, %s" % (nonce, e))
+        self.nonce = nonce
+        self.send(b"%d,%s,%s,%s,%s\n" % (nonce, b"%d" % rate if self.send_rate else b"",
+                                         self.name, self.rig, self.ducoid))
+
+    def got_feedback(self):
+        # GOOD, BLOCK or BAD,<reason>; returns (ms, feedback)
+        took = self.waited()
+        line = self.line.strip()
         self.results += 1
-        self.snd_send += zwi
+        self.snd_send += self.zwi
         self.snd_wait += took
         self.state = "C"
         if line == b"GOOD":
@@ -235,3 +260,16 @@ class Connection:
         else:
             self.rejected += 1
         return took, line.decode()
+
+    # -- the blocking exchanges of the faithful loop ---------------------------------------
+    def request_job(self):
+        self.ask_job()
+        while not self.more():
+            pass
+        return self.got_job()
+
+    def submit(self, nonce, rate):
+        self.ask_result(nonce, rate)
+        while not self.more():
+            pass
+        return self.got_feedback()
