@@ -11,6 +11,7 @@ JITTER ?= 0
 RATE ?=
 HEAP ?= 64000
 TARGETS_IMPL ?= python
+MODE ?= block
 
 .PHONY: venv sim test bench mpy-check
 
@@ -23,7 +24,7 @@ venv: $(VENV)
 
 sim: $(VENV)
 	$(PY) tools/sim.py --keys "$(KEYS)" --pool "$(POOL)" --targets "$(TARGETS)" \
-		--latency $(LATENCY) --jitter $(JITTER) $(if $(RATE),--rate $(RATE)) --heap $(HEAP) --impl $(TARGETS_IMPL)
+		--latency $(LATENCY) --jitter $(JITTER) $(if $(RATE),--rate $(RATE)) --heap $(HEAP) --impl $(TARGETS_IMPL) --mode $(MODE)
 
 test: $(VENV)
 	$(PY) -m pytest host_tests

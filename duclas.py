@@ -134,6 +134,17 @@ class Connection:
         # busy far longer than a whole job's range takes at 50 H/s: the target hangs
         return ticks_diff(ticks_ms(), self.job_at) > 20 * (100 * self.diff + 1) + 5000
 
+    def unhang(self):
+        # reset a target that stayed busy too long; its job goes to it again once it answers
+        self.faults += 1
+        self.state = "J"
+        self.job_at = ticks_ms()  # the next complaint only after another whole period
+        try:
+            self.target.force("A")
+        except OSError as e:
+            return self._bus(e)
+        return BusError("busy too long, target reset")
+
     # -- the server's side ---------------------------------------------------------------
     def connect(self):
         # reset the target, read its DUCOID, connect, read the banner: state C
@@ -145,9 +156,9 @@ class Connection:
             self.ducoid = t.ducoid()
         except (OSError, ValueError) as e:
             raise self._bus(e)
-        s = socket.socket()
-        self.sock = s
         try:
+            s = socket.socket()  # on the ESP8266 this takes one of lwIP's 5 TCP blocks
+            self.sock = s
             s.settimeout(self.timeout)
             s.connect(socket.getaddrinfo(self.pool[0], self.pool[1])[0][-1])
             banner = s.recv(5)  # "2.5\n": a short float, at most 5 bytes, not a job
@@ -184,7 +195,7 @@ class Connection:
             self.sock.send(msg)
             self.zwi = ticks_diff(ticks_ms(), t0)  # ms in the send call itself
         except OSError as e:
-            raise self._broken("server error %s" % errname(e))
+            raise self.broken("server error %s" % errname(e))
         self.sent_at = t0
         self.line = b""
 
@@ -193,21 +204,21 @@ class Connection:
         try:
             chunk = self.sock.recv(_LINE_MAX - len(self.line))
         except OSError as e:
-            raise self._broken("server error %s" % errname(e))
+            raise self.broken("server error %s" % errname(e))
         if not chunk:
-            raise self._broken("half line %r" % self.line[:40] if self.line else "server closed")
+            raise self.broken("half line %r" % self.line[:40] if self.line else "server closed")
         self.line += chunk
         if self.line[-1:] == b"\n":
             return True
         if len(self.line) >= _LINE_MAX:
-            raise self._broken("line too long %r" % self.line[:40])
+            raise self.broken("line too long %r" % self.line[:40])
         return False
 
     def waited(self):
         # ms since the message in flight was sent
         return ticks_diff(ticks_ms(), self.sent_at)
 
-    def _broken(self, why):
+    def broken(self, why):
         # the connection is gone; a result read from the target but not answered is lost
         if self.state == "E":
             self.lost += 1

@@ -25,6 +25,10 @@ class Target:
         cmd[1:1 + n] = data
         self.i2c.writeto(self.addr, memoryview(cmd)[:1 + n])
 
+    def force(self, letter, data=b""):
+        # write a letter without waiting for the target to be ready (a hung target never is)
+        self._write(letter, data)
+
     def status(self):
         # the 3 status bytes: run state, version/flag, queued letter
         self._write("S")

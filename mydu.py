@@ -14,60 +14,8 @@ HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>,
 cons = []  # one Connection per target line of setup.txt, in file order
 bus = None
 pins = (5, 4, 100000)  # scl, sda, freq of the bus, from setup.txt
+mode = "block"  # setup.txt `mode poll`: the overlapped loop of pollloop.py
 verbose = False
-
-
-def read_setup(path="setup.txt"):
-    # -> dict; raises ValueError("setup.txt line N: what is wrong") before anything connects
-    cfg = {"key": "None", "pool": None, "picker": None, "i2c": (5, 4, 100000), "targets": []}
-    n = 0
-    for raw in open(path, "rb"):
-        n += 1
-        try:
-            line = raw.decode()
-        except UnicodeError:
-            line = "\x80"
-        line = line.split("#")[0].strip()
-        if not line:
-            continue
-        for ch in line:
-            if not " " <= ch <= "~":
-                raise ValueError("setup.txt line %d: not plain ASCII" % n)
-        word, _, value = line.partition(" ")
-        value = value.strip()
-        if not value:
-            raise ValueError("setup.txt line %d: %s has no value" % (n, word))
-        args = value.split()
-        if word.isdigit():
-            addr = int(word)
-            if not 1 <= addr <= 127:
-                raise ValueError("setup.txt line %d: address %d out of range 1..127" % (n, addr))
-            for a, _ in cfg["targets"]:
-                if a == addr:
-                    raise ValueError("setup.txt line %d: address %d twice" % (n, addr))
-            cfg["targets"].append((addr, value))
-        elif word in ("rig", "user", "key"):
-            cfg[word] = value
-        elif word == "wifi":
-            if len(args) < 2:
-                raise ValueError("setup.txt line %d: wifi needs SSID and password" % n)
-        elif word in ("pool", "picker", "i2c"):
-            want = 3 if word == "i2c" else 2
-            if len(args) != want or not all(a.isdigit() for a in args[1:]):
-                raise ValueError("setup.txt line %d: %s needs %s" % (
-                    n, word, "SCL SDA FREQ as numbers" if word == "i2c" else "HOST PORT"))
-            if word == "i2c":
-                cfg["i2c"] = tuple(int(a) for a in args)
-            else:
-                cfg[word] = (args[0], int(args[1]))
-        else:
-            raise ValueError("setup.txt line %d: unknown setting %s" % (n, word))
-    for need in ("rig", "user"):
-        if need not in cfg:
-            raise ValueError("setup.txt: no %s line" % need)
-    if not cfg["targets"]:
-        raise ValueError("setup.txt: no target lines")
-    return cfg
 
 
 def ask_picker(picker):
@@ -99,32 +47,54 @@ def free_bus():
         print("*** I2C bus check failed: %s" % errname(e))
 
 
-def serve(c):
-    # one connection's turn in a round; True when there was nothing to do (target busy)
+def begin_turn(c):
+    # the start of a connection's turn in either loop: the target's run state letter,
+    # or None when there is nothing to do (waiting out a back-off, or the target is busy)
     if c.retry_at is not None and time.ticks_diff(time.ticks_ms(), c.retry_at) < 0:
-        return True
+        return None
+    if c.state == "D":
+        c.connect()
+    st = c.poll()
+    if st == "B":
+        if c.state in "KJ" and c.overdue():
+            raise c.unhang()
+        return None
+    if c.state == "K" and st != "C":
+        c.faults += 1
+        print("*** Targ  %d lost its job (status %s), job sent again" % (c.target.addr, st))
+        c.state = "J"
+    return st
+
+
+def rate_of(nonce, ms):
+    return (1000 * nonce + ms // 2) // ms if ms else 0
+
+
+def turn_over(c, e):
+    # how a turn ends on an exception: one line, a back-off, and the loop goes on
+    if isinstance(e, DucoError):
+        fault(c, e)
+    elif isinstance(e, MemoryError):
+        gc.collect()
+        fault(c, "out of memory in its turn")
+    else:  # a rig runs unattended: one line, and the other targets go on
+        fault(c, "%s %s" % (type(e).__name__, e))
+
+
+def serve(c):
+    # one connection's turn in the blocking loop; True when there was nothing to do
     try:
-        if c.state == "D":
-            c.connect()
-        st = c.poll()
-        if st == "B":
-            if c.state == "K" and c.overdue():
-                c.faults += 1
-                c.state = "C"  # connect() is not needed: the server side is fine
-                raise BusError("busy too long, target reset")
+        st = begin_turn(c)
+        if st is None:
             return True
         print("*** Targ  %d Sta  %s" % (c.target.addr, st))
-        if c.state == "K" and st == "C":
+        if c.state == "K":
             nonce, ms = c.take_result()
-            rate = (1000 * nonce + ms // 2) // ms if ms else 0
+            rate = rate_of(nonce, ms)
             print("ela %d  res %d  rat %d" % (ms, nonce, rate))
             took, feedback = c.submit(nonce, rate)
             print("SndRes took  %d" % took)
             print(feedback)
-        elif c.state == "K":
-            c.faults += 1
-            print("*** Targ  %d lost its job (status %s), job sent again" % (c.target.addr, st))
-            c.state = "J"
         if c.state != "J":
             print("ReqJob took  %d" % c.request_job())
             if verbose:
@@ -132,19 +102,18 @@ def serve(c):
         print("Hashes sent  %d" % c.send_job())
         c.failures = 0
         c.retry_at = None
-    except DucoError as e:
-        fault(c, e)
-    except MemoryError:
-        gc.collect()
-        fault(c, "out of memory in its turn")
-    except Exception as e:  # a rig runs unattended: one line, and the other targets go on
-        fault(c, "%s %s" % (type(e).__name__, e))
+    except Exception as e:
+        turn_over(c, e)
     return False
 
 
 def loop(n):
     if not cons:
         print("no connections: s first")
+        return
+    if mode == "poll":
+        import pollloop
+        pollloop.run(n, cons)
         return
     keys = select.poll()
     keys.register(sys.stdin, select.POLLIN)
@@ -173,11 +142,14 @@ def start():
     if cons:
         print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
         return
+    import setupfile
     try:
-        cfg = read_setup()
+        cfg = setupfile.read_setup()
     except (OSError, ValueError) as e:
         print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
         return
+    finally:
+        del sys.modules["setupfile"]
     if cfg["pool"] is None:
         try:
             cfg["pool"] = ask_picker(cfg["picker"])
@@ -185,8 +157,9 @@ def start():
         except (OSError, ValueError) as e:
             print("no pool line, and the pool picker failed: %s" % errname(e))
             return
-    global pins
+    global pins, mode
     pins = cfg["i2c"]
+    mode = cfg["mode"]
     bus = I2C(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
     if len(cfg["targets"]) > MAX_CONS:
         print("warning: %d targets, one ESP8266 holds about %d server connections (lwIP)" % (

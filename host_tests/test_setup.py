@@ -1,4 +1,4 @@
-"""setup.txt parsing in mydu: the shipped example parses, and every malformed line is named
+"""setup.txt parsing (setupfile.py, loaded by mydu at `s`): the shipped example parses, and every malformed line is named
 by its number and what is wrong, before anything connects."""
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, import_mydu
+import setupfile
+from conftest import ROOT
 
 GOOD = """rig Rig 42
 user targon
@@ -16,9 +17,9 @@ pool 127.0.0.1 2811
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mydu():
-    return import_mydu()
+    return setupfile
 
 
 def parse(mydu, tmp_path: Path, text: str | bytes):

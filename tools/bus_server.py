@@ -1,6 +1,6 @@
 """The simulated I2C bus as a loopback service, for device code on the MicroPython unix port.
 
-The fake `machine.I2C` there (host_tests/fakes/machine.py) sends one line per transaction:
+The fake `machine.I2C` there (host_tests/fakes/upy/machine.py) sends one line per transaction:
     W <addr> <hex>   a master write        -> OK
     R <addr> <n>     a master read of n    -> OK <hex>
     S                scan                  -> OK <addr> <addr> ...

@@ -35,6 +35,7 @@ FIRMWARE_HASH_RATE = 300.0
 
 
 def write_setup(folder: Path, pool: tuple[str, int], targets: list[int], extra: str = "") -> Path:
+    """A setup.txt for simulated Mini Pros; `extra` adds lines (e.g. "mode poll")."""
     lines = ["# written by tools/sim.py for simulated Mini Pros",
              "rig   Sim Rig", "user  simuser", "key   None", "wifi  SimNet simpassword",
              "pool  %s %d" % pool, "i2c   5 4 100000", extra]
@@ -46,7 +47,7 @@ def write_setup(folder: Path, pool: tuple[str, int], targets: list[int], extra: 
 
 def device_env(bus_port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env["MICROPYPATH"] = "%s:%s" % (ROOT, FAKES)
+    env["MICROPYPATH"] = "%s:%s:%s" % (ROOT, FAKES / "upy", FAKES)  # upy/: MicroPython-only fakes
     env["DUCO_BUS"] = str(bus_port)
     return env
 
@@ -124,6 +125,8 @@ def main() -> int:
     ap.add_argument("--impl", choices=("python", "firmware"), default="python",
                     help="simulated Mini Pro: the Python model or the firmware's own core")
     ap.add_argument("--heap", default="64000", help="micropython -X heapsize")
+    ap.add_argument("--mode", choices=("block", "poll"), default="block",
+                    help="setup.txt mode: the faithful blocking loop or the overlapped one")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before a --keys run is stopped")
     args = ap.parse_args()
 
@@ -139,7 +142,7 @@ def main() -> int:
         emulator = Emulator(faults=Faults(latency_ms=args.latency, jitter_ms=args.jitter)).start(http_port=None)
         pool = ("127.0.0.1", emulator.port)
     folder = Path(tempfile.mkdtemp(prefix="duco-sim-"))
-    write_setup(folder, pool, addrs)
+    write_setup(folder, pool, addrs, "mode %s" % args.mode)
     cmd = [str(MICROPYTHON), "-X", "heapsize=%s" % args.heap, "-c", "import mydu"]
     print("sim: pool %s:%d, Mini Pros %s at %g H/s (%s), heap %s" % (
         pool[0], pool[1], " ".join(map(str, addrs)), targets[0].hash_rate, args.impl, args.heap), flush=True)
