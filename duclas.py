@@ -137,7 +137,8 @@ class Connection:
     def unhang(self):
         # reset a target that stayed busy too long; its job goes to it again once it answers
         self.faults += 1
-        self.state = "J"
+        if self.state != "D":
+            self.state = "J"
         self.job_at = ticks_ms()  # the next complaint only after another whole period
         try:
             self.target.force("A")

@@ -52,11 +52,12 @@ def begin_turn(c):
     # or None when there is nothing to do (waiting out a back-off, or the target is busy)
     if c.retry_at is not None and time.ticks_diff(time.ticks_ms(), c.retry_at) < 0:
         return None
-    if c.state == "D":
-        c.connect()
     st = c.poll()
+    if c.state == "D" and st != "B":  # a target still hashing an old job connects later
+        c.connect()
+        st = c.poll()
     if st == "B":
-        if c.state in "KJ" and c.overdue():
+        if c.state in "KJD" and c.overdue():
             raise c.unhang()
         return None
     if c.state == "K" and st != "C":

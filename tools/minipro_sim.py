@@ -90,7 +90,8 @@ class MiniPro:
             return
         letter = chr(data[0])
         if letter == "S":
-            self.reply = (self.run_state + self.flag + self.pending).encode()
+            state = "B" if self.hang else self.run_state  # a hung loop() never gets to finish
+            self.reply = (state + self.flag + self.pending).encode()
         elif letter == "R":
             self.reply = b"  x?!" if self.garbage else b"%5d" % (self.result + self.wrong_nonce)
         elif letter == "E":
@@ -116,7 +117,6 @@ class MiniPro:
     def _advance(self) -> None:
         """Carry out what the sketch's loop() would have done by now."""
         if self.hang:
-            self.run_state = "B"
             return
         now = self.clock()
         if self.hash_due is not None:
