@@ -96,14 +96,31 @@ def _show_partial(c):
     c.feedback = ""
 
 
+def _events(cons, wait_ms):
+    # wait for replies (or a key); finish the exchanges whose reply is whole; True on a key
+    key = False
+    events = _watch(cons).poll(wait_ms)
+    for ev in events:
+        c = _owner(ev[0], cons)
+        if c is None:
+            key = True  # stdin
+            continue
+        try:
+            _reply(c)
+        except Exception as e:
+            _fail(c, e)
+    for c in cons:
+        if c.state in "RE" and c.waited() > c.timeout * 1000:
+            _fail(c, c.broken("server error ETIMEDOUT"))
+    return key, len(events)
+
+
 def run(n, cons):
     for c in cons:
         c.shown = ""
         c.feedback = ""
         c.snd_took = 0
         c.ela = 0
-        if c.state in "RE":  # an exchange cut short by a key in an earlier loop
-            c.close()
     allbus = 0
     key = False
     for left in range(n or 99999, 0, -1):
@@ -115,26 +132,18 @@ def run(n, cons):
                     idle += 1
             except Exception as e:
                 _fail(c, e)
-        events = _watch(cons).poll(100 if idle == len(cons) else 0)
-        for ev in events:
-            c = _owner(ev[0], cons)
-            if c is None:
-                key = True  # stdin: any key returns to the menu after this round
-                continue
-            try:
-                _reply(c)
-            except Exception as e:
-                _fail(c, e)
-        for c in cons:
-            if c.state in "RE" and c.waited() > c.timeout * 1000:
-                _fail(c, c.broken("server error ETIMEDOUT"))
+        key, seen = _events(cons, 100 if idle == len(cons) else 0)
         if key:
-            sys.stdin.read(1)
+            sys.stdin.read(1)  # any key returns to the menu, after this round
             break
-        if idle == len(cons) and not events:
+        if idle == len(cons) and not seen:
             allbus += 1
             print("All Bus  %d" % allbus)
             gc.collect()
         else:
             allbus = 0
+    # finish what is in flight, so the menu finds every connection between exchanges
+    while [c for c in cons if c.state in "RE"]:
+        if _events(cons, 100)[0]:
+            sys.stdin.read(1)
     print("Loop Done")

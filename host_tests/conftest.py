@@ -48,6 +48,7 @@ def sim_bus(clock):
 def import_mydu():
     """mydu shows its menu at import, as on the ESP; end of input leaves it at once."""
     sys.modules.pop("mydu", None)
+    sys.modules.pop("pollloop", None)  # it holds the mydu it was imported with
     saved = sys.stdin
     sys.stdin = io.StringIO("")
     try:

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import machine
+from clock import FakeSelect
 from conftest import import_mydu
 from minipro_sim import MiniPro, SimBus
 
@@ -40,18 +41,25 @@ class Rig:
         return len(re.findall(r"\*\*\* Targ  %d Sta  C\n.*\n.*\n(?:GOOD|BLOCK)\n" % addr, text))
 
 
-@pytest.fixture
-def rig(tmp_path, monkeypatch, clock, emulator, capsys):
+@pytest.fixture(params=["block", "poll"])
+def rig(request, tmp_path, monkeypatch, clock, emulator, capsys):
+    """The rig of setup.txt, in the blocking loop and in the overlapped one (`mode poll`)."""
+
     def make(addrs=(20, 21, 22), on_bus=None, timeout=2):
         bus = SimBus([MiniPro(a, clock=clock) for a in (on_bus if on_bus is not None else addrs)])
         machine.bus = bus
-        lines = ["rig Rig 42", "user targon", "key %s" % KEY, "pool 127.0.0.1 %d" % emulator.port]
+        lines = ["rig Rig 42", "user targon", "key %s" % KEY, "pool 127.0.0.1 %d" % emulator.port,
+                 "mode %s" % request.param]
         lines += ["%d %s" % (a, NAME % a) for a in addrs]
         (tmp_path / "setup.txt").write_text("\n".join(lines) + "\n")
         monkeypatch.chdir(tmp_path)
         r, w = os.pipe()  # stdin that select.poll understands, empty until a test types
         monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
         mydu = import_mydu()
+        if request.param == "poll":
+            import pollloop
+
+            monkeypatch.setattr(pollloop, "select", FakeSelect(clock))
         mydu.start()
         for c in mydu.cons:
             c.timeout = timeout

@@ -37,11 +37,11 @@ STATS = re.compile(
 
 
 def run_rig(tmp_path: Path, keys: str, targets=(20, 21, 22), pool=None, on_bus=None, setup=None,
-            rate=4000.0, heap="64000") -> str:
+            rate=4000.0, heap="64000", extra="") -> str:
     bus = SimBus([MiniPro(a, hash_rate=rate) for a in (on_bus or targets)])
     server = bus_server.serve(bus)
     if setup is None:
-        sim.write_setup(tmp_path, pool, list(targets))
+        sim.write_setup(tmp_path, pool, list(targets), extra)
     else:
         (tmp_path / "setup.txt").write_text(setup)
     out = io.StringIO()
@@ -54,8 +54,9 @@ def run_rig(tmp_path: Path, keys: str, targets=(20, 21, 22), pool=None, on_bus=N
     return text
 
 
-def test_rig_mines_good_shares_with_the_exact_log(tmp_path, emulator):
-    text = run_rig(tmp_path, "s 100l i x", pool=("127.0.0.1", emulator.port))
+@pytest.mark.parametrize("mode", ["block", "poll"])
+def test_rig_mines_good_shares_with_the_exact_log(tmp_path, emulator, mode):
+    text = run_rig(tmp_path, "s 100l i x", pool=("127.0.0.1", emulator.port), extra="mode " + mode)
     shares = SHARE.findall(text)
     assert shares, text[-3000:]
     for addr, ela, res, rat, feedback in shares:
@@ -154,3 +155,10 @@ def test_mining_key_and_wifi_password_are_never_printed(tmp_path, emulator):
     text = run_rig(tmp_path, "s v h 30l i o 0q 0w 0m u 5t x", setup=setup)
     assert SHARE.search(text) or "job " in text
     assert "Sup3rKey" not in text and "W1fiPass" not in text
+
+
+def test_more_targets_than_tcp_blocks_warns_and_names_the_error(tmp_path, emulator):
+    text = run_rig(tmp_path, "s 20l x", targets=(20, 21, 22, 23, 24, 25), pool=("127.0.0.1", emulator.port))
+    assert "warning: 6 targets, one ESP8266 holds about 4 server connections (lwIP)\n" in text
+    assert "*** Targ  25 server error ENOMEM, retry in 2 s\n" in text
+    assert {a for a, *_ in SHARE.findall(text)} <= {"20", "21", "22", "23", "24"}

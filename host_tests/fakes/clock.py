@@ -6,6 +6,7 @@ without a test ever waiting for it.
 """
 from __future__ import annotations
 
+import select as select_module
 import time
 
 
@@ -45,3 +46,32 @@ def install(clock: FakeClock) -> None:
     time.sleep_us = clock.sleep_us  # type: ignore[attr-defined]
     time.ticks_diff = ticks_diff  # type: ignore[attr-defined]
     time.ticks_add = ticks_add  # type: ignore[attr-defined]
+
+
+class FakeSelect:
+    """select for the polling loop on CPython: the real poll, except that a wait for nothing
+    moves the fake clock on instead of the wall clock (after a short real look, so replies
+    from servers on loopback are still seen)."""
+
+    POLLIN = select_module.POLLIN
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def poll(self) -> "FakePoll":
+        return FakePoll(self.clock)
+
+
+class FakePoll:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.real = select_module.poll()
+
+    def register(self, obj, mask=select_module.POLLIN) -> None:
+        self.real.register(obj, mask)
+
+    def poll(self, timeout_ms: int = -1) -> list:
+        events = self.real.poll(min(timeout_ms, 5) if timeout_ms > 0 else 0)
+        if not events and timeout_ms > 0:
+            self.clock.advance(timeout_ms / 1000)
+        return events
