@@ -44,3 +44,8 @@ SOAK_MINUTES ?= 10
 # not part of `make test`: a bounded run with a fault every few seconds (see tools/soak.py)
 soak: $(VENV)
 	$(PY) tools/soak.py --minutes $(SOAK_MINUTES)
+
+.PHONY: bench-throughput
+# blocking against polling loop, 1..10 targets, 800 ms server latency (see docs/performance.md)
+bench-throughput: $(VENV)
+	$(PY) tools/bench_throughput.py

@@ -78,6 +78,7 @@ class MiniPro:
         self.elapsed_ms = 0
         self.reply = b""
         self.jobs_started = 0
+        self.hashing: list[tuple[float, float]] = []  # (start, end) of each hash, for duty cycles
         # fault switches, for tests and the soak
         self.hang = False  # stays B for ever: loop() never comes back
         self.wrong_nonce = False  # reports a nonce one above the right one
@@ -113,6 +114,10 @@ class MiniPro:
     def power_cycle(self) -> None:
         """A brown-out: the sketch starts again, idle, its job and queue gone."""
         self.__init__(self.eeprom, self.hash_rate, self.clock)
+
+    def busy_seconds(self, start: float, end: float) -> float:
+        """How long this target hashed between start and end (its clock)."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.hashing)
 
     def _advance(self) -> None:
         """Carry out what the sketch's loop() would have done by now."""
@@ -170,6 +175,7 @@ class MiniPro:
         self.run_state = "B"
         self.pending = "O"
         self.hash_due = now + hashes / self.hash_rate
+        self.hashing.append((now, self.hash_due))
 
 
 class SimBus:

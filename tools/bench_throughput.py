@@ -1,0 +1,149 @@
+"""`make bench-throughput`: where the time goes, blocking loop against polling loop.
+
+For rigs of 1, 2, 3, 4 targets (6 and 10 marked: more than one ESP8266 can hold), the device
+code runs on the MicroPython unix port against the emulator with the latency the ported rigs
+logged (default 700 ms plus up to 200 ms of jitter per reply, 800 ms on average), simulated
+160 H/s Mini Pros and difficulty-6 jobs. After `s`, the loop runs for a bounded time; then:
+
+  shares/min  shares the emulator accepted while the loop ran
+  duty        the fraction of wall time the Mini Pros were hashing
+  bound       shares/min and duty if every exchange took exactly its latency and the ESP
+              nothing: hash / (hash + 2 x latency + I2C), from the measured mean hash and I2C time
+  esp ms      CPU time of the device process per share (everything outside waits)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import bus_server
+import sim
+from duco_server import Emulator, Faults
+from minipro_sim import MiniPro, SimBus
+
+ESP_MAX_TARGETS = 4
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+class Device:
+    """The device code under micropython with its stdin and stdout on pipes."""
+
+    def __init__(self, folder: Path, env: dict[str, str], heap: str) -> None:
+        self.proc = subprocess.Popen([str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import mydu"],
+                                     cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.out = ""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            chunk = self.proc.stdout.read(4096)  # type: ignore[union-attr]
+            if not chunk:
+                return
+            with self.lock:
+                self.out += chunk.decode("utf-8", "replace")
+
+    def type(self, keys: str) -> None:
+        self.proc.stdin.write(keys.encode())  # type: ignore[union-attr]
+
+    def wait_for(self, text: str, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.out.count(text) >= count:
+                    return
+            time.sleep(0.05)
+        raise TimeoutError("device never printed %r %d times:\n%s" % (text, count, self.out[-2000:]))
+
+    def cpu_seconds(self) -> float:
+        fields = Path("/proc/%d/stat" % self.proc.pid).read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime + stime
+
+
+def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: float, heap: str) -> dict:
+    emulator = Emulator(diff=6, seed=n, faults=Faults(latency_ms=latency, jitter_ms=jitter)).start(http_port=None)
+    targets = [MiniPro(20 + i, hash_rate=rate) for i in range(n)]
+    server = bus_server.serve(SimBus(targets))
+    with tempfile.TemporaryDirectory() as d:
+        sim.write_setup(Path(d), ("127.0.0.1", emulator.port), [t.addr for t in targets], "mode " + mode)
+        env = sim.device_env(server.server_address[1])
+        env["DUCO_TCP_LIMIT"] = "0"  # let the rigs beyond one ESP8266 run, to show the trend
+        dev = Device(Path(d), env, heap)
+        dev.wait_for("H> ", 1, 30)
+        dev.type("s")
+        dev.wait_for("H> ", 2, 60 + 3 * n)
+        good0, cpu0, t0 = emulator.stats.good, dev.cpu_seconds(), time.monotonic()
+        dev.type("l")
+        time.sleep(seconds)
+        dev.type("z")  # any key ends the loop
+        dev.wait_for("Loop Done", 1, 60)
+        good1, cpu1, t1 = emulator.stats.good, dev.cpu_seconds(), time.monotonic()
+        dev.type("x")
+        dev.proc.wait(timeout=30)
+    server.shutdown()
+    emulator.stop()
+    shares = good1 - good0
+    wall = t1 - t0
+    hashes = [b - a for t in targets for a, b in t.hashing if t0 <= a and b <= t1]
+    mean_hash = sum(hashes) / len(hashes) if hashes else 0.0
+    sent = [int(x) for x in re.findall(r"Hashes sent  (\d+)", dev.out)]
+    i2c = (sum(sent) / len(sent) / 1000) if sent else 0.0
+    cycle = mean_hash + 2 * (latency + jitter / 2) / 1000 + i2c
+    return {
+        "targets": n, "mode": mode, "shares": shares, "per_min": shares * 60 / wall,
+        "duty": sum(t.busy_seconds(t0, t1) for t in targets) / (n * wall),
+        "bound_per_min": n * 60 / cycle if cycle else 0.0, "bound_duty": mean_hash / cycle if cycle else 0.0,
+        "esp_ms": 1000 * (cpu1 - cpu0) / shares if shares else 0.0,
+    }
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["mode   targets  shares/min   duty   bound/min  bound duty  esp ms/share",
+             "-----  -------  ----------  -----  ---------  ----------  ------------"]
+    for r in rows:
+        mark = " *" if r["targets"] > ESP_MAX_TARGETS else ""
+        lines.append("%-5s  %5d%-2s  %10.1f  %4.0f%%  %9.1f  %9.0f%%  %12.1f" % (
+            r["mode"], r["targets"], mark, r["per_min"], 100 * r["duty"], r["bound_per_min"],
+            100 * r["bound_duty"], r["esp_ms"]))
+    lines.append("* beyond what one ESP8266 holds (5 TCP connections, 4 targets in practice)")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--targets", default="1 2 3 4 6 10")
+    ap.add_argument("--modes", default="block poll")
+    ap.add_argument("--seconds", type=float, default=60, help="loop time per rig")
+    ap.add_argument("--latency", type=int, default=700, help="emulator ms per reply, fixed part")
+    ap.add_argument("--jitter", type=int, default=200, help="plus uniform 0..jitter ms")
+    ap.add_argument("--rate", type=float, default=160.0, help="Mini Pro H/s")
+    ap.add_argument("--heap", default="100000", help="micropython -X heapsize (10 targets need more than 64 KB)")
+    args = ap.parse_args()
+    print("latency %d + 0..%d ms, %g H/s, difficulty 6, %g s per rig" % (
+        args.latency, args.jitter, args.rate, args.seconds), flush=True)
+    rows = []
+    for mode in args.modes.split():
+        for n in (int(x) for x in args.targets.split()):
+            rows.append(run(n, mode, args.seconds, args.latency, args.jitter, args.rate, args.heap))
+            r = rows[-1]
+            print("  %s %2d targets: %d shares, %.1f/min, duty %.0f%%" % (
+                mode, n, r["shares"], r["per_min"], 100 * r["duty"]), flush=True)
+    print(table(rows))
+    by = {(r["mode"], r["targets"]): r for r in rows}
+    if ("block", 4) in by and ("poll", 4) in by:
+        b, p = by[("block", 4)], by[("poll", 4)]
+        print("4 targets: poll/block shares %.2fx, poll reaches %.0f%% of its bound" % (
+            p["per_min"] / b["per_min"] if b["per_min"] else 0, 100 * p["per_min"] / p["bound_per_min"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
