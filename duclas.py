@@ -27,6 +27,8 @@ class BusError(DucoError):
 def errname(e):
     # "ETIMEDOUT" for OSError(110); the text of anything else
     if isinstance(e, OSError) and e.args:
+        if e.args[0] == errno.EAGAIN:  # a socket timeout on the unix port: ETIMEDOUT on the ESP
+            return "ETIMEDOUT"
         return errno.errorcode.get(e.args[0], str(e.args[0]))
     return str(e)
 
@@ -71,7 +73,8 @@ class Connection:
         self.sent_at = 0  # ticks_ms when the message in flight was sent
         self.zwi = 0
         self.nonce = 0  # the result in flight
-        self.failures = 0  # faults in a row, for the back-off
+        self.failures = 0  # faults of one kind in a row, for the back-off
+        self.fault_kind = ""
         self.zero()
 
     def zero(self):

@@ -28,11 +28,14 @@ def ask_picker(picker):
 
 
 def fault(c, e):
-    # one line naming what and where; the connection is retried after a back-off
-    c.failures += 1
-    wait = min(2 ** c.failures, 32)  # 2, 4 ... 32 s: never a tight loop, never long dead
+    # one line naming what and where; the connection is retried after a back-off that grows
+    # while the same trouble comes back (2, 4 ... 32 s), and starts again for a new one
+    why = str(e)
+    c.failures = c.failures + 1 if why[:6] == c.fault_kind else 1
+    c.fault_kind = why[:6]  # "I2C er", "server", "no job", ...
+    wait = min(2 ** c.failures, 32)
     c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
-    print("*** Targ  %d %s, retry in %d s" % (c.target.addr, e, wait))
+    print("*** Targ  %d %s, retry in %d s" % (c.target.addr, why, wait))
     if isinstance(e, BusError):
         free_bus()
 
