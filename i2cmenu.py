@@ -1,12 +1,12 @@
 # i2cmenu.py - bring-up menu for a new Mini Pro: `import i2ct; i2ct.menu()`, prompt I>.
 # Input is "number, then one letter", no Enter, as in mydu. A module of its own so the mining
 # rig never holds it in RAM; every bus operation goes through i2ct.Target.
-import sys
 import gc
 import time
 import errno
 from micropython import const
 from i2ct import Target
+from keyin import ask
 
 HELP = ("d scan, <n>t target, q status, w result, e elapsed, z ducoid, h self-test, "
         "<n>v new address, a reset, i free+scan, x exit, A H L M N O S raw")
@@ -16,11 +16,6 @@ _NONCE = const(50)
 _DIFF = const(10)
 _WAIT_MS = const(5000)  # 51 hashes take about 0.3 s at 160 H/s: 5 s means it is stuck
 _MOVE_MS = const(50)  # after V the sketch writes EEPROM byte 0 and restarts its bus
-
-
-def _key():
-    ch = sys.stdin.read(1)
-    return ch if ch else "x"  # end of input leaves the menu
 
 
 def _name(e):
@@ -151,16 +146,7 @@ def menu(i2c=None):
     t = None
     print(HELP)
     while True:
-        print("I> ", end="")
-        num = ""
-        ch = _key()
-        while "0" <= ch <= "9" or ch in " \r\n":
-            if "0" <= ch <= "9":
-                num += ch
-                print(ch, end="")
-            ch = _key()
-        print(ch)
-        n = int(num) if num else 0
+        n, ch = ask("I> ")
         try:
             if ch == "x":
                 return

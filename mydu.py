@@ -7,6 +7,7 @@ import select
 from machine import I2C, Pin
 from i2ct import Target, unstick
 from duclas import Connection, DucoError, BusError, errname
+from keyin import ask
 
 MAX_CONS = 4  # lwIP keeps about 5 TCP connections; WebREPL may take one
 HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
@@ -207,25 +208,11 @@ def pick(n):
     print("no connection %d (0..%d)" % (n, len(cons) - 1))
 
 
-def key():
-    ch = sys.stdin.read(1)
-    return ch if ch else "x"  # end of input leaves the menu
-
-
 def menu():
     global verbose
     print(HELP)
     while True:
-        print("H> ", end="")
-        num = ""
-        ch = key()
-        while "0" <= ch <= "9" or ch in " \r\n":
-            if "0" <= ch <= "9":
-                num += ch
-                print(ch, end="")
-            ch = key()
-        print(ch)
-        n = int(num) if num else 0
+        n, ch = ask("H> ")
         if ch == "s":
             start()
         elif ch == "l":
