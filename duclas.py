@@ -1,36 +1,10 @@
 # duclas.py - one Mini Pro's connection to the Duino-Coin server, with its timing counters.
-# Blocking sockets with timeouts, as the rig this ports. Nothing here prints: every fault
-# surfaces as one DucoError whose text says what and where ("I2C error ETIMEDOUT",
-# "server error ECONNRESET", "no job: BAD,Too many workers"); the caller writes the log.
-import socket
-import time
-import errno
+# The socket side is duclink.Link. Nothing here prints: every fault surfaces as one DucoError
+# whose text says what and where ("I2C error ETIMEDOUT", "server error ECONNRESET",
+# "no job: BAD,Too many workers"); the caller writes the log.
 import hashlib
 import binascii
-from micropython import const
-
-_LINE_MAX = const(128)  # longest reply: a job is 84 characters
-
-ticks_ms = time.ticks_ms
-ticks_diff = time.ticks_diff
-
-
-class DucoError(Exception):
-    pass
-
-
-class BusError(DucoError):
-    # a fault on the I2C side: the caller may have to free the bus
-    pass
-
-
-def errname(e):
-    # "ETIMEDOUT" for OSError(110); the text of anything else
-    if isinstance(e, OSError) and e.args:
-        if e.args[0] == errno.EAGAIN:  # a socket timeout on the unix port: ETIMEDOUT on the ESP
-            return "ETIMEDOUT"
-        return errno.errorcode.get(e.args[0], str(e.args[0]))
-    return str(e)
+from duclink import Link, DucoError, BusError, errname, ticks_ms, ticks_diff  # noqa: F401
 
 
 def _hex40(b):
@@ -50,28 +24,21 @@ def check_nonce(last, expected, nonce):
     return binascii.hexlify(h.digest()) == expected.lower()
 
 
-class Connection:
+class Connection(Link):
     def __init__(self, target, name, rig, user, key, pool):
+        Link.__init__(self, pool)
         self.target = target  # i2ct.Target
         self.name = name  # bytes, as are rig, user, key
         self.rig = rig
         self.user = user
         self.key = key  # the mining key: sent to the server only, never printed
-        self.pool = pool  # (host, port)
-        self.timeout = 10  # s, for connect and for every reply
         self.send_rate = False  # the ported rigs leave the hashrate for the server to compute
-        self.sock = None
-        self.state = "D"
         self.ducoid = b""
-        self.banner = ""
         self.last = b""
         self.expected = b""
         self.diff = 0
         self.retry_at = None  # ticks_ms before which the loop leaves this one alone after a fault
         self.job_at = 0  # ticks_ms when the target got its job, to notice one stuck busy
-        self.line = b""  # the reply being read
-        self.sent_at = 0  # ticks_ms when the message in flight was sent
-        self.zwi = 0
         self.nonce = 0  # the result in flight
         self.failures = 0  # faults of one kind in a row, for the back-off
         self.fault_kind = ""
@@ -160,75 +127,18 @@ class Connection:
             self.ducoid = t.ducoid()
         except (OSError, ValueError) as e:
             raise self._bus(e)
-        try:
-            s = socket.socket()  # on the ESP8266 this takes one of lwIP's 5 TCP blocks
-            self.sock = s
-            s.settimeout(self.timeout)
-            s.connect(socket.getaddrinfo(self.pool[0], self.pool[1])[0][-1])
-            banner = s.recv(5)  # "2.5\n": a short float, at most 5 bytes, not a job
-        except OSError as e:
-            self.close()
-            raise DucoError("server error %s" % errname(e))
-        try:
-            self.banner = banner.strip().decode()
-            float(self.banner)
-        except (ValueError, UnicodeError):
-            self.close()
-            raise DucoError("bad banner %r" % banner)
+        self.open()
         if self.connects:
             self.reconnects += 1
         self.connects += 1
         self.state = "C"
-
-    def close(self):
-        if self.sock:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-        self.sock = None
-        self.state = "D"
-
-    # One message in flight per connection: send() it, then more() until its reply line is
-    # complete. The blocking loop calls more() until it is; the polling loop calls it when
-    # select.poll says data arrived. Either way got_job() or got_feedback() finishes it.
-    def send(self, msg):
-        try:
-            self.sock.settimeout(self.timeout)  # `t` in the menu changes it between exchanges
-            t0 = ticks_ms()
-            self.sock.send(msg)
-            self.zwi = ticks_diff(ticks_ms(), t0)  # ms in the send call itself
-        except OSError as e:
-            raise self.broken("server error %s" % errname(e))
-        self.sent_at = t0
-        self.line = b""
-
-    def more(self):
-        # read what has arrived; True once the reply line is complete
-        try:
-            chunk = self.sock.recv(_LINE_MAX - len(self.line))
-        except OSError as e:
-            raise self.broken("server error %s" % errname(e))
-        if not chunk:
-            raise self.broken("half line %r" % self.line[:40] if self.line else "server closed")
-        self.line += chunk
-        if self.line[-1:] == b"\n":
-            return True
-        if len(self.line) >= _LINE_MAX:
-            raise self.broken("line too long %r" % self.line[:40])
-        return False
-
-    def waited(self):
-        # ms since the message in flight was sent
-        return ticks_diff(ticks_ms(), self.sent_at)
 
     def broken(self, why):
         # the connection is gone; a result read from the target but not answered is lost
         if self.state == "E":
             self.lost += 1
             why = "result %d lost, %s" % (self.nonce, why)
-        self.close()
-        return DucoError(why)
+        return Link.broken(self, why)
 
     def ask_job(self):
         self.state = "R"

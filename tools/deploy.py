@@ -25,7 +25,7 @@ BIN = Path(sys.executable).parent  # the venv's tools, next to the python make r
 BUILD = ROOT / "build" / "mpy"
 # Imported on the ESP: compiled unless --source. getpool (mydu, when setup.txt names no pool)
 # and i2cmenu (i2ct.menu(), for bring-up) are loaded only when needed, but must be there.
-MODULES = ("i2ct", "duclas", "mydu", "getpool", "i2cmenu", "setupfile", "pollloop", "keyin")
+MODULES = ("i2ct", "duclas", "mydu", "getpool", "i2cmenu", "setupfile", "pollloop", "keyin", "duclink")
 BOOT = "boot.py"  # the firmware runs boot.py only from source
 SETUP_ON_BOARD = "setup.txt"
 WEBREPL_MODULE = "webrepl_cfg"
