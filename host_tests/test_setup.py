@@ -46,6 +46,7 @@ def test_shipped_example_parses(mydu):
     ("pool onlyhost\n", "line 6: pool needs HOST PORT"),
     ("i2c 5 4 fast\n", "line 6: i2c needs SCL SDA FREQ as numbers"),
     ("wifi OnlySSID\n", "line 6: wifi needs SSID and password"),
+    ("mode fast\n", "line 6: mode is block or poll"),
     ("rig R\u00e9sum\u00e9\n", "line 6: not plain ASCII"),
 ])
 def test_malformed_line_is_named(mydu, tmp_path, extra, message):
