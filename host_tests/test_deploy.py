@@ -4,6 +4,7 @@ system); flash is checked by its argument checks and the exact esptool command l
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -44,8 +45,8 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def own_error_lines(r: subprocess.CompletedProcess[str]) -> list[str]:
-    """stderr without make's own `make: *** ... Error 1` trailer."""
-    return [line for line in r.stderr.splitlines() if not line.startswith("make:")]
+    """stderr without make's own `make: *** ... Error 1` trailer (`make[1]:` under make test)."""
+    return [line for line in r.stderr.splitlines() if not re.match(r"make(\[\d+\])?:", line)]
 
 
 @pytest.fixture
