@@ -143,7 +143,7 @@ def loop(n):
 
 
 def start():
-    global bus
+    global bus, pins, mode
     if cons:
         print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
         return
@@ -162,7 +162,6 @@ def start():
         except (OSError, ValueError) as e:
             print("no pool line, and the pool picker failed: %s" % errname(e))
             return
-    global pins, mode
     pins = cfg["i2c"]
     mode = cfg["mode"]
     bus = I2C(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
@@ -176,8 +175,8 @@ def start():
         try:
             c.connect()
             print("Targ  %d connected to %s:%d, server %s" % (addr, c.pool[0], c.pool[1], c.banner))
-        except DucoError as e:
-            fault(c, e)
+        except Exception as e:
+            turn_over(c, e)
     gc.collect()
 
 
@@ -209,73 +208,83 @@ def pick(n):
 
 
 def menu():
-    global verbose
     print(HELP)
     while True:
         n, ch = ask("H> ")
-        if ch == "s":
-            start()
-        elif ch == "l":
-            loop(n)
-        elif ch == "x":
-            for c in cons:
-                c.close()
-                c.retry_at = None
-                print("closed")
-            return
-        elif ch == "o":
-            print("cons %d" % len(cons))
-            for i, c in enumerate(cons):
-                print("%d %d %s %s %d" % (i, c.target.addr, status_text(c), c.state, c.timeout))
-        elif ch == "i":
-            for c in cons:
-                stats(c)
-            gc.collect()
-            print("Free %d" % gc.mem_free())
-            if bus:
-                print("I2C scan %s" % bus.scan())
-        elif ch == "u":
-            for c in cons:
-                c.zero()
-                c.target.busy = 0
-        elif ch == "v":
-            verbose = not verbose
-            print("verbose %s" % verbose)
-        elif ch == "h":
-            for c in cons:
-                c.send_rate = not c.send_rate
-            print("send hashrate %s" % (cons[0].send_rate if cons else False))
-        elif ch == "t":
-            for c in cons:
-                c.timeout = n or 10
-            print("timeout %d s" % (n or 10))
-        elif ch in "dcmqw":
-            c = pick(n)
-            if c is None:
-                continue
-            if ch == "d":
-                c.close()
-                cons.remove(c)
-                print("dropped %d" % c.target.addr)
-            elif ch == "c":
-                c.retry_at = None
-                try:
-                    c.connect()
-                    print("connected %d" % c.target.addr)
-                except DucoError as e:
-                    fault(c, e)
-            elif ch == "m":
-                c.retry_at = None
-                serve(c)
-            elif ch == "q":
-                print(status_text(c))
-            else:
-                try:
-                    print("res %d ela %d" % (c.target.result(), c.target.elapsed()))
-                except (OSError, ValueError) as e:
-                    print("I2C error %s" % e)
+        try:
+            if not act(n, ch):
+                return
+        except Exception as e:  # a key must never end in a traceback
+            print("*** %s %s" % (type(e).__name__, e))
+
+
+def act(n, ch):
+    # one menu key; False when it leaves the menu
+    global verbose
+    if ch == "s":
+        start()
+    elif ch == "l":
+        loop(n)
+    elif ch == "x":
+        for c in cons:
+            c.close()
+            c.retry_at = None
+            print("closed")
+        return False
+    elif ch == "o":
+        print("cons %d" % len(cons))
+        for i, c in enumerate(cons):
+            print("%d %d %s %s %d" % (i, c.target.addr, status_text(c), c.state, c.timeout))
+    elif ch == "i":
+        for c in cons:
+            stats(c)
+        gc.collect()
+        print("Free %d" % gc.mem_free())
+        if bus:
+            print("I2C scan %s" % bus.scan())
+    elif ch == "u":
+        for c in cons:
+            c.zero()
+            c.target.busy = 0
+    elif ch == "v":
+        verbose = not verbose
+        print("verbose %s" % verbose)
+    elif ch == "h":
+        for c in cons:
+            c.send_rate = not c.send_rate
+        print("send hashrate %s" % (cons[0].send_rate if cons else False))
+    elif ch == "t":
+        for c in cons:
+            c.timeout = n or 10
+        print("timeout %d s" % (n or 10))
+    elif ch in "dcmqw":
+        c = pick(n)
+        if c is None:
+            return True
+        if ch == "d":
+            c.close()
+            cons.remove(c)
+            print("dropped %d" % c.target.addr)
+        elif ch == "c":
+            c.retry_at = None
+            try:
+                c.connect()
+                print("connected %d" % c.target.addr)
+            except DucoError as e:
+                fault(c, e)
+        elif ch == "m":
+            c.retry_at = None
+            serve(c)
+        elif ch == "q":
+            print(status_text(c))
         else:
-            print(HELP)
+            try:
+                print("res %d ela %d" % (c.target.result(), c.target.elapsed()))
+            except (OSError, ValueError) as e:
+                print("I2C error %s" % errname(e))
+    else:
+        print(HELP)
+    return True
 
 
 menu()
