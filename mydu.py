@@ -113,19 +113,21 @@ def serve(c):
 
 
 def loop(n):
+    # n rounds (0: 99999); True when a key ended it
     if not cons:
         print("no connections: s first")
-        return
+        return True
     if mode == "poll":
         import pollloop
-        pollloop.run(n, cons)
-        return
+        return pollloop.run(n, cons)
     keys = select.poll()
     keys.register(sys.stdin, select.POLLIN)
     allbus = 0
+    key = False
     for left in range(n or 99999, 0, -1):
         if keys.poll(0):
             sys.stdin.read(1)  # any key returns to the menu
+            key = True
             break
         print("===Loop  %d" % left)
         busy = 0
@@ -140,6 +142,18 @@ def loop(n):
         else:
             allbus = 0
     print("Loop Done")
+    return key
+
+
+def autostart_wanted(path="setup.txt"):
+    # `autostart yes` in setup.txt: after a reset the rig mines by itself (main.py imports mydu)
+    try:
+        for line in open(path):
+            if line.split("#")[0].split() == ["autostart", "yes"]:
+                return True
+    except OSError:
+        pass
+    return False
 
 
 def start():
@@ -209,6 +223,11 @@ def pick(n):
 
 def menu():
     print(HELP)
+    if autostart_wanted():
+        print("autostart: s, then l until a key")
+        act(0, "s")
+        while cons and not loop(0):
+            gc.collect()
     while True:
         n, ch = ask("H> ")
         try:

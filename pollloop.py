@@ -146,4 +146,6 @@ def run(n, cons):
     while [c for c in cons if c.state in "RE"]:
         if _events(cons, 100)[0]:
             sys.stdin.read(1)
+            key = True
     print("Loop Done")
+    return key

@@ -5,7 +5,7 @@
 def read_setup(path="setup.txt"):
     # -> dict; raises ValueError("setup.txt line N: what is wrong") before anything connects
     cfg = {"key": "None", "pool": None, "picker": None, "i2c": (5, 4, 100000), "mode": "block",
-           "targets": []}
+           "autostart": False, "targets": []}
     n = 0
     for raw in open(path, "rb"):
         n += 1
@@ -34,6 +34,10 @@ def read_setup(path="setup.txt"):
             cfg["targets"].append((addr, value))
         elif word in ("rig", "user", "key"):
             cfg[word] = value
+        elif word == "autostart":
+            if value not in ("yes", "no"):
+                raise ValueError("setup.txt line %d: autostart is yes or no" % n)
+            cfg["autostart"] = value == "yes"
         elif word == "mode":
             if value not in ("block", "poll"):
                 raise ValueError("setup.txt line %d: mode is block or poll" % n)

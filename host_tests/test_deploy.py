@@ -108,7 +108,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 def test_deploy_copies_every_device_file_in_the_repo_root():
     # a module added beside mydu.py must be added to deploy.MODULES, or the ESP lacks it
-    assert {p.stem for p in ROOT.glob("*.py")} == set(MODULES) | {"boot", "webrepl_cfg"}
+    assert {p.stem for p in ROOT.glob("*.py")} == set(MODULES) | {"boot", "main", "webrepl_cfg"}
 
 
 def test_deploy_puts_mpy_1_15_modules_and_removes_their_stale_sources(board, tmp_path):
@@ -123,12 +123,13 @@ def test_deploy_puts_mpy_1_15_modules_and_removes_their_stale_sources(board, tmp
     assert r.returncode == 0, r.stdout + r.stderr
     on_board = files(folder)
     assert set(on_board) == {m + ".mpy" for m in MODULES} | {"webrepl_cfg.mpy", "boot.py",
-                                                             "setup.txt"}
+                                                             "main.py", "setup.txt"}
     for name in MODULES:
         assert on_board[name + ".mpy"] == local_mpy(ROOT / (name + ".py"), name, tmp_path)
         assert on_board[name + ".mpy"][:2] == b"M\x05"  # mpy v5: MicroPython 1.15
     assert on_board["webrepl_cfg.mpy"] == local_mpy(webrepl, "webrepl_cfg", tmp_path)
     assert on_board["boot.py"] == (ROOT / "boot.py").read_bytes()
+    assert on_board["main.py"] == (ROOT / "main.py").read_bytes()
     assert on_board["setup.txt"] == setup.read_bytes()
     assert "rm i2ct.py" in r.stdout
     assert listing(r.stdout) == {"/" + name for name in on_board}
@@ -148,9 +149,9 @@ def test_source_deploy_puts_sources_removes_stale_mpy_and_keeps_the_boards_own(b
 
     assert r.returncode == 0, r.stdout + r.stderr
     on_board = files(folder)
-    assert set(on_board) == {m + ".py" for m in MODULES} | {"boot.py", "setup.txt",
+    assert set(on_board) == {m + ".py" for m in MODULES} | {"boot.py", "main.py", "setup.txt",
                                                             "webrepl_cfg.py"}
-    for name in MODULES + ("boot",):
+    for name in MODULES + ("boot", "main"):
         assert on_board[name + ".py"] == (ROOT / (name + ".py")).read_bytes()
     assert on_board["setup.txt"] == b"wifi BoardNet boardpw\n"
     assert on_board["webrepl_cfg.py"] == b'PASS = "board1"\n'

@@ -47,6 +47,7 @@ def test_shipped_example_parses(mydu):
     ("i2c 5 4 fast\n", "line 6: i2c needs SCL SDA FREQ as numbers"),
     ("wifi OnlySSID\n", "line 6: wifi needs SSID and password"),
     ("mode fast\n", "line 6: mode is block or poll"),
+    ("autostart maybe\n", "line 6: autostart is yes or no"),
     ("rig R\u00e9sum\u00e9\n", "line 6: not plain ASCII"),
 ])
 def test_malformed_line_is_named(mydu, tmp_path, extra, message):

@@ -162,3 +162,26 @@ def test_more_targets_than_tcp_blocks_warns_and_names_the_error(tmp_path, emulat
     assert "warning: 6 targets, one ESP8266 holds about 4 server connections (lwIP)\n" in text
     assert "*** Targ  25 server error ENOMEM, retry in 2 s\n" in text
     assert {a for a, *_ in SHARE.findall(text)} <= {"20", "21", "22", "23", "24"}
+
+
+def test_autostart_mines_after_a_reset_until_a_key(tmp_path, emulator):
+    """main.py with `autostart yes`: s and l by themselves; a key gives the menu back."""
+    from bench_throughput import Device
+
+    bus = SimBus([MiniPro(a, hash_rate=4000.0) for a in (20, 21)])
+    server = bus_server.serve(bus)
+    sim.write_setup(tmp_path, ("127.0.0.1", emulator.port), [20, 21], "autostart yes")
+    dev = Device(tmp_path, sim.device_env(server.server_address[1]), "64000", module="main")
+    try:
+        dev.wait_for("\nGOOD\n", 3, 60)
+        dev.type("z")
+        dev.wait_for("H> ", 1, 30)
+        dev.type("x")
+        assert dev.proc.wait(timeout=30) == 0
+    finally:
+        if dev.proc.poll() is None:
+            dev.proc.kill()
+        server.shutdown()
+    assert "autostart: s, then l until a key\n" in dev.out
+    assert "Loop Done\n" in dev.out and "Traceback" not in dev.out
+    assert re.findall(r"^closed$", dev.out, re.M) == ["closed"] * 2

@@ -35,8 +35,8 @@ TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 class Device:
     """The device code under micropython with its stdin and stdout on pipes."""
 
-    def __init__(self, folder: Path, env: dict[str, str], heap: str) -> None:
-        self.proc = subprocess.Popen([str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import mydu"],
+    def __init__(self, folder: Path, env: dict[str, str], heap: str, module: str = "mydu") -> None:
+        self.proc = subprocess.Popen([str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import " + module],
                                      cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)
         self.out = ""

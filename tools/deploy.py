@@ -26,7 +26,8 @@ BUILD = ROOT / "build" / "mpy"
 # Imported on the ESP: compiled unless --source. getpool (mydu, when setup.txt names no pool)
 # and i2cmenu (i2ct.menu(), for bring-up) are loaded only when needed, but must be there.
 MODULES = ("i2ct", "duclas", "mydu", "getpool", "i2cmenu", "setupfile", "pollloop", "keyin", "duclink")
-BOOT = "boot.py"  # the firmware runs boot.py only from source
+BOOT = "boot.py"  # the firmware runs boot.py and main.py only from source
+MAIN = "main.py"
 SETUP_ON_BOARD = "setup.txt"
 WEBREPL_MODULE = "webrepl_cfg"
 # The example setup.txt's wifi line; a rig deployed with it would never reach the network.
@@ -183,6 +184,7 @@ def plan(setup: Path | None, webrepl: Path, as_source: bool) -> tuple[list[Copy]
         notes.append("note: %s holds the placeholder password: not copied, the board keeps its "
                      "own (WebREPL stays off without one)" % shown(webrepl))
     copies.append(Copy(ROOT / BOOT, BOOT))
+    copies.append(Copy(ROOT / MAIN, MAIN))
     if setup is not None:
         copies.append(Copy(setup, SETUP_ON_BOARD))
     else:

