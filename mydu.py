@@ -137,8 +137,9 @@ def loop(n):
         if busy == len(cons):
             allbus += 1
             print("All Bus  %d" % allbus)
-            gc.collect()  # idle anyway: collect while every target hashes
-            time.sleep_ms(100)
+            if allbus == 1:
+                gc.collect()  # idle anyway, and only work makes garbage: once per idle stretch
+            keys.poll(100)  # the 100 ms wait, cut short by a key
         else:
             allbus = 0
     print("Loop Done")

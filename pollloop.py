@@ -139,7 +139,8 @@ def run(n, cons):
         if idle == len(cons) and not seen:
             allbus += 1
             print("All Bus  %d" % allbus)
-            gc.collect()
+            if allbus == 1:
+                gc.collect()  # idle anyway, and only work makes garbage: once per idle stretch
         else:
             allbus = 0
     # finish what is in flight, so the menu finds every connection between exchanges

@@ -56,6 +56,7 @@ def rig(request, tmp_path, monkeypatch, clock, emulator, capsys):
         r, w = os.pipe()  # stdin that select.poll understands, empty until a test types
         monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
         mydu = import_mydu()
+        monkeypatch.setattr(mydu, "select", FakeSelect(clock))  # idle waits move the fake clock
         if request.param == "poll":
             import pollloop
 

@@ -10,6 +10,7 @@ logged (default 700 ms plus up to 200 ms of jitter per reply, 800 ms on average)
   bound       shares/min and duty if every exchange took exactly its latency and the ESP
               nothing: hash / (hash + 2 x latency + I2C), from the measured mean hash and I2C time
   esp ms      CPU time of the device process per share (everything outside waits)
+  reply ms    the mean of the log's ReqJob and SndRes times: each reply's latency as the ESP saw it
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: floa
     hashes = [b - a for t in targets for a, b in t.hashing if t0 <= a and b <= t1]
     mean_hash = sum(hashes) / len(hashes) if hashes else 0.0
     sent = [int(x) for x in re.findall(r"Hashes sent  (\d+)", dev.out)]
+    replies = [int(x) for x in re.findall(r"(?:ReqJob|SndRes) took  (\d+)", dev.out)]
     i2c = (sum(sent) / len(sent) / 1000) if sent else 0.0
     cycle = mean_hash + 2 * (latency + jitter / 2) / 1000 + i2c
     return {
@@ -102,17 +104,18 @@ def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: floa
         "duty": sum(t.busy_seconds(t0, t1) for t in targets) / (n * wall),
         "bound_per_min": n * 60 / cycle if cycle else 0.0, "bound_duty": mean_hash / cycle if cycle else 0.0,
         "esp_ms": 1000 * (cpu1 - cpu0) / shares if shares else 0.0,
+        "reply_ms": sum(replies) / len(replies) if replies else 0.0,
     }
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["mode   targets  shares/min   duty   bound/min  bound duty  esp ms/share",
-             "-----  -------  ----------  -----  ---------  ----------  ------------"]
+    lines = ["mode   targets  shares/min   duty   bound/min  bound duty  esp ms/share  reply ms",
+             "-----  -------  ----------  -----  ---------  ----------  ------------  --------"]
     for r in rows:
         mark = " *" if r["targets"] > ESP_MAX_TARGETS else ""
-        lines.append("%-5s  %5d%-2s  %10.1f  %4.0f%%  %9.1f  %9.0f%%  %12.1f" % (
+        lines.append("%-5s  %5d%-2s  %10.1f  %4.0f%%  %9.1f  %9.0f%%  %12.1f  %8.0f" % (
             r["mode"], r["targets"], mark, r["per_min"], 100 * r["duty"], r["bound_per_min"],
-            100 * r["bound_duty"], r["esp_ms"]))
+            100 * r["bound_duty"], r["esp_ms"], r["reply_ms"]))
     lines.append("* beyond what one ESP8266 holds (5 TCP connections, 4 targets in practice)")
     return "\n".join(lines)
 
