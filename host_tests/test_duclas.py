@@ -20,6 +20,14 @@ def connection(sim_bus, clock, port, minipro_cls, addr=20):
     return Connection(Target(machine.I2C(), addr), NAME, b"Rig 42", b"targon", b"None", ("127.0.0.1", port))
 
 
+def job_hashed(c, clock):
+    """Connect, fetch a job, give it to the target, let it hash: the nonce it found."""
+    c.connect()
+    c.request_job()
+    c.send_job()
+    return hash_share(c, clock)[0]
+
+
 def hash_share(c, clock):
     while c.poll() != "C":
         clock.advance(0.05)
@@ -46,10 +54,7 @@ def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator, mini
 
 def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emulator, minipro_cls):
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
-    c.connect()
-    c.request_job()
-    c.send_job()
-    nonce, _ = hash_share(c, clock)
+    nonce = job_hashed(c, clock)
     with pytest.raises(DucoError, match="wrong nonce"):
         c.submit(nonce + 1, 160)
     assert c.faults == 1 and c.results == 0
@@ -137,10 +142,7 @@ def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulato
 def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.result_reply = "BAD,Incorrect result"
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
-    c.connect()
-    c.request_job()
-    c.send_job()
-    took, feedback = c.submit(*hash_share(c, clock)[:1], 0)
+    took, feedback = c.submit(job_hashed(c, clock), 0)
     assert feedback == "BAD,Incorrect result"
     assert (c.accepted, c.rejected) == (0, 1)
 
@@ -157,10 +159,7 @@ def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator,
 
 def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator, minipro_cls):
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
-    c.connect()
-    c.request_job()
-    c.send_job()
-    nonce, _ = hash_share(c, clock)
+    nonce = job_hashed(c, clock)
     c.sock.close()
     c.sock = socket.socket()  # a dead socket: the send fails
     with pytest.raises(DucoError, match="result %d lost" % nonce):
