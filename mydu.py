@@ -44,8 +44,10 @@ def fault(c, e):
 def free_bus():
     # after a bus error: if a target holds SDA low, clock it free and start the bus again
     try:
-        if unstick(pins[0], pins[1]):
-            bus.init(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
+        stuck = unstick(pins[0], pins[1])
+        # the check drove the pins as plain GPIOs: hand them back to the I2C in either case
+        bus.init(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
+        if stuck:
             print("*** I2C bus was stuck (SDA low), freed with SCL pulses")
     except OSError as e:
         print("*** I2C bus check failed: %s" % errname(e))
