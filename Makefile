@@ -9,7 +9,7 @@ TARGETS ?= 20 21 22
 LATENCY ?= 0
 JITTER ?= 0
 RATE ?=
-HEAP ?= 64000
+HEAP ?= 38912
 TARGETS_IMPL ?= python
 MODE ?= block
 

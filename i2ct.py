@@ -57,7 +57,7 @@ class Target:
         self._write(letter)
         self.i2c.readfrom_into(self.addr, self.num)
         try:
-            return int(self.num)
+            return int(bytes(self.num))  # 1.15's int() takes str and bytes, not bytearray
         except ValueError:  # garbage, e.g. 0xFF from a reply the target never prepared
             raise ValueError("%s answer not a number" % letter)
 

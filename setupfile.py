@@ -19,8 +19,8 @@ def read_setup(path="setup.txt"):
         for ch in line:
             if not " " <= ch <= "~":
                 raise ValueError("setup.txt line %d: not plain ASCII" % n)
-        word, _, value = line.partition(" ")
-        value = value.strip()
+        word = line.split()[0]
+        value = line[len(word):].strip()  # the ESP8266's MicroPython has no str.partition
         if not value:
             raise ValueError("setup.txt line %d: %s has no value" % (n, word))
         args = value.split()

@@ -15,10 +15,16 @@ for p in (ROOT, ROOT / "tools", ROOT / "host_tests" / "fakes"):
 
 import clock as fake_clock  # noqa: E402  (from host_tests/fakes)
 import machine  # noqa: E402  (the fake)
+import micropython_runner  # noqa: E402
 from duco_server import Emulator  # noqa: E402
 
 _clock = fake_clock.FakeClock()
 fake_clock.install(_clock)  # before any device module binds time.ticks_ms
+
+
+def pytest_sessionstart(session) -> None:
+    """The rigs' interpreter and the board's .mpy files, built before any test runs device code."""
+    micropython_runner.ensure_built()
 
 
 @pytest.fixture

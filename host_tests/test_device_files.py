@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import micropython_runner as runner
 import mpy_check
 import sim
 from conftest import ROOT
@@ -31,7 +32,7 @@ def run_boot(folder: Path, password: str | None, wifi_down: bool = False) -> str
     env = sim.device_env(0)
     if wifi_down:
         env["WIFI_DOWN"] = "1"
-    r = subprocess.run([str(sim.MICROPYTHON), "-X", "heapsize=64000", "-c", "import boot"],
+    r = subprocess.run(runner.command("import boot"),
                        cwd=folder, env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import bus_server
+import micropython_runner as runner
 import i2cmenu
 import machine
 import menu_cost
@@ -215,7 +216,7 @@ def test_unix_port_bring_up_then_mining_at_the_new_address(tmp_path, emulator):
     env = sim.device_env(server.server_address[1])
     try:
         out = io.StringIO()
-        cmd = [str(sim.MICROPYTHON), "-X", "heapsize=64000", "-c", "import i2ct; i2ct.menu()"]
+        cmd = runner.command("import i2ct; i2ct.menu()")
         rc, _ = sim.run_keys(cmd, tmp_path, env, ["d", "20t", "h", "30v", "x"], 60, out, prompt="I> ")
         text = out.getvalue()
         assert rc == 0 and "Traceback" not in text, text[-2000:]
@@ -228,7 +229,7 @@ def test_unix_port_bring_up_then_mining_at_the_new_address(tmp_path, emulator):
 
         sim.write_setup(tmp_path, ("127.0.0.1", emulator.port), [30])
         out = io.StringIO()
-        cmd = [str(sim.MICROPYTHON), "-X", "heapsize=64000", "-c", "import mydu"]
+        cmd = runner.command("import mydu")
         rc, _ = sim.run_keys(cmd, tmp_path, env, ["s", "40l", "x"], 120, out)
         text = out.getvalue()
         assert rc == 0 and "Traceback" not in text, text[-2000:]

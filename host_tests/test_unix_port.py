@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import bus_server
+import micropython_runner as runner
 import sim
 from conftest import ROOT
 from minipro_sim import MiniPro, SimBus
@@ -37,7 +38,7 @@ STATS = re.compile(
 
 
 def run_rig(tmp_path: Path, keys: str, targets=(20, 21, 22), pool=None, on_bus=None, setup=None,
-            rate=4000.0, heap="64000", extra="") -> str:
+            rate=4000.0, heap=runner.ESP8266_HEAP, extra="") -> str:
     bus = SimBus([MiniPro(a, hash_rate=rate) for a in (on_bus or targets)])
     server = bus_server.serve(bus)
     if setup is None:
@@ -45,7 +46,7 @@ def run_rig(tmp_path: Path, keys: str, targets=(20, 21, 22), pool=None, on_bus=N
     else:
         (tmp_path / "setup.txt").write_text(setup)
     out = io.StringIO()
-    cmd = [str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import mydu"]
+    cmd = runner.command("import mydu", heap)
     rc, _ = sim.run_keys(cmd, tmp_path, sim.device_env(server.server_address[1]), keys.split(), 120, out)
     server.shutdown()
     text = out.getvalue()
@@ -171,7 +172,7 @@ def test_autostart_mines_after_a_reset_until_a_key(tmp_path, emulator):
     bus = SimBus([MiniPro(a, hash_rate=4000.0) for a in (20, 21)])
     server = bus_server.serve(bus)
     sim.write_setup(tmp_path, ("127.0.0.1", emulator.port), [20, 21], "autostart yes")
-    dev = Device(tmp_path, sim.device_env(server.server_address[1]), "64000", module="main")
+    dev = Device(tmp_path, sim.device_env(server.server_address[1]), runner.ESP8266_HEAP, module="main")
     try:
         dev.wait_for("\nGOOD\n", 3, 60)
         dev.type("z")

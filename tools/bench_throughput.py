@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import bus_server
+import micropython_runner as runner
 import sim
 from duco_server import Emulator, Faults
 from minipro_sim import MiniPro, SimBus
@@ -36,8 +37,8 @@ TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 class Device:
     """The device code under micropython with its stdin and stdout on pipes."""
 
-    def __init__(self, folder: Path, env: dict[str, str], heap: str, module: str = "mydu") -> None:
-        self.proc = subprocess.Popen([str(sim.MICROPYTHON), "-X", "heapsize=" + heap, "-c", "import " + module],
+    def __init__(self, folder: Path, env: dict[str, str], heap: int, module: str = "mydu") -> None:
+        self.proc = subprocess.Popen(runner.command("import " + module, heap),
                                      cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)
         self.out = ""
@@ -69,7 +70,7 @@ class Device:
         return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime + stime
 
 
-def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: float, heap: str) -> dict:
+def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: float, heap: int) -> dict:
     emulator = Emulator(diff=6, seed=n, faults=Faults(latency_ms=latency, jitter_ms=jitter)).start(http_port=None)
     targets = [MiniPro(20 + i, hash_rate=rate) for i in range(n)]
     server = bus_server.serve(SimBus(targets))
@@ -128,8 +129,10 @@ def main() -> int:
     ap.add_argument("--latency", type=int, default=700, help="emulator ms per reply, fixed part")
     ap.add_argument("--jitter", type=int, default=200, help="plus uniform 0..jitter ms")
     ap.add_argument("--rate", type=float, default=160.0, help="Mini Pro H/s")
-    ap.add_argument("--heap", default="100000", help="micropython -X heapsize (10 targets need more than 64 KB)")
+    ap.add_argument("--heap", type=int, default=100000,
+                    help="micropython -X heapsize (10 targets need more than the ESP8266's heap)")
     args = ap.parse_args()
+    runner.ensure_built()
     print("latency %d + 0..%d ms, %g H/s, difficulty 6, %g s per rig" % (
         args.latency, args.jitter, args.rate, args.seconds), flush=True)
     rows = []

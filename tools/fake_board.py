@@ -29,7 +29,8 @@ import time
 import tty
 from pathlib import Path
 
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+import micropython_runner as runner
+
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 FRIENDLY_PROMPT = b">>> "
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -43,9 +44,9 @@ class BoardError(Exception):
 
 
 class FakeBoard:
-    def __init__(self, folder: Path, micropython: Path = MICROPYTHON) -> None:
+    def __init__(self, folder: Path, micropython: Path | None = None) -> None:
         self.folder = folder.resolve()
-        self.micropython = micropython
+        self.micropython = micropython or runner.interpreter()
         self.client_fd = -1  # our side of the pty the tool opens
         self.client_keep_fd = -1  # our own copy of the tool's side: no hang-up between tools
         self.port = ""
@@ -69,7 +70,11 @@ class FakeBoard:
         tty.setraw(child_fd)  # the REPL reads key by key, as from a UART
         mount = ("import os; os.umount('/'); os.mount(os.VfsPosix(%r), '/'); os.chdir('/')"
                  % str(self.folder))
-        self.proc = subprocess.Popen([str(self.micropython), "-i", "-c", mount],
+        if runner.is_esp_like():  # v1.15's unix REPL has no raw mode: the frozen stand-in has
+            cmd = runner.command(mount + "\nimport rawrepl\nrawrepl.run()")
+        else:
+            cmd = [str(self.micropython), "-i", "-c", mount]
+        self.proc = subprocess.Popen(cmd,
                                      stdin=child_fd, stdout=child_fd, stderr=child_fd,
                                      close_fds=True)
         os.close(child_fd)  # so that its exit reads as end of file on board_fd

@@ -2,8 +2,8 @@
 
 Starts the server emulator on a free loopback port (unless --pool names a server), the simulated
 Mini Pros behind a loopback bus, writes a setup.txt for them into a fresh folder, and runs
-`import mydu` under the real MicroPython unix port with the fake `machine` in front of the device
-code. Without --keys the operator types at the H> prompt (the terminal is put in non-canonical
+`import mydu` on the rigs' interpreter: MicroPython v1.15 built as the ESP8266 port, loading the
+.mpy files `make deploy` copies, in the ESP8266's heap (tools/micropython_runner.py). Without --keys the operator types at the H> prompt (the terminal is put in non-canonical
 mode, so a key arrives without Enter, as on the ESP's UART). With --keys "s 5l i x" each word is
 typed at the next H> prompt, so a loop runs its rounds to the end.
 """
@@ -22,12 +22,10 @@ import tty
 from pathlib import Path
 
 import bus_server
+import micropython_runner as runner
 from duco_server import Emulator, Faults
 from minipro_sim import DEFAULT_HASH_RATE, MiniPro, SimBus
 
-ROOT = Path(__file__).resolve().parent.parent
-FAKES = ROOT / "host_tests" / "fakes"
-MICROPYTHON = Path(sys.executable).parent / "micropython"
 NAME = "I2C %d AVR Miner (DUCO-S1A) v2.47"
 # Our sketch's own SHA-1 on a 16 MHz ATmega328P, in simavr: 51 hashes in 169 ms of simulated
 # time (`make firmware-hashrate`). The Python model keeps the 160 H/s of the ported rigs' Mini Pros.
@@ -47,7 +45,7 @@ def write_setup(folder: Path, pool: tuple[str, int], targets: list[int], extra: 
 
 def device_env(bus_port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env["MICROPYPATH"] = "%s:%s:%s" % (ROOT, FAKES / "upy", FAKES)  # upy/: MicroPython-only fakes
+    env["MICROPYPATH"] = runner.device_path()
     env["DUCO_BUS"] = str(bus_port)
     return env
 
@@ -124,11 +122,12 @@ def main() -> int:
                     help="Mini Pro H/s (default %g, firmware core %g)" % (DEFAULT_HASH_RATE, FIRMWARE_HASH_RATE))
     ap.add_argument("--impl", choices=("python", "firmware"), default="python",
                     help="simulated Mini Pro: the Python model or the firmware's own core")
-    ap.add_argument("--heap", default="64000", help="micropython -X heapsize")
+    ap.add_argument("--heap", type=int, default=runner.ESP8266_HEAP, help="micropython -X heapsize")
     ap.add_argument("--mode", choices=("block", "poll"), default="block",
                     help="setup.txt mode: the faithful blocking loop or the overlapped one")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before a --keys run is stopped")
     args = ap.parse_args()
+    runner.ensure_built()
 
     addrs = [int(a) for a in args.targets.split()]
     targets = make_targets(addrs, args.rate, args.impl)
@@ -143,9 +142,10 @@ def main() -> int:
         pool = ("127.0.0.1", emulator.port)
     folder = Path(tempfile.mkdtemp(prefix="duco-sim-"))
     write_setup(folder, pool, addrs, "mode %s" % args.mode)
-    cmd = [str(MICROPYTHON), "-X", "heapsize=%s" % args.heap, "-c", "import mydu"]
-    print("sim: pool %s:%d, Mini Pros %s at %g H/s (%s), heap %s" % (
-        pool[0], pool[1], " ".join(map(str, addrs)), targets[0].hash_rate, args.impl, args.heap), flush=True)
+    cmd = runner.command("import mydu", args.heap)
+    print("sim: MicroPython %s, pool %s:%d, Mini Pros %s at %g H/s (%s), heap %d" % (
+        runner.runner(), pool[0], pool[1], " ".join(map(str, addrs)), targets[0].hash_rate, args.impl,
+        args.heap), flush=True)
     env = device_env(bus_port)
     if args.keys:
         rc, _ = run_keys(cmd, folder, env, args.keys.split(), args.timeout)

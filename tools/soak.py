@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bus_server
+import micropython_runner as runner
 import sim
 from duco_server import Emulator, Faults
 from minipro_sim import MiniPro, SimBus
@@ -122,12 +123,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--heap", default="64000")
+    ap.add_argument("--heap", type=int, default=runner.ESP8266_HEAP)
     ap.add_argument("--rate", type=float, default=160.0, help="Mini Pro H/s")
     ap.add_argument("--every", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
                     help="seconds between faults, uniform")
     ap.add_argument("--log", default=str(sim.ROOT / "build" / "soak.log"))
     args = ap.parse_args()
+    runner.ensure_built()
 
     rng = random.Random(args.seed)
     emulator = Emulator(seed=args.seed, faults=Faults(latency_ms=30, jitter_ms=40)).start(http_port=None)
@@ -140,7 +142,7 @@ def main() -> int:
     env = sim.device_env(bus_port)
     env["SOAK_SECONDS"] = str(int(args.minutes * 60))
     env["MICROPYPATH"] += ":%s" % Path(__file__).resolve().parent
-    proc = subprocess.Popen([str(sim.MICROPYTHON), "-X", "heapsize=%s" % args.heap, "-c", "import soak_probe"],
+    proc = subprocess.Popen(runner.command("import soak_probe", args.heap),
                             cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     proc.stdin.write("x")  # type: ignore[union-attr]  # leaves the menu; the pipe stays open and quiet

@@ -3,6 +3,7 @@
 # each. Kept small: it sits in the device's heap, where the real machine module costs nothing.
 import os
 import usocket
+from ubinascii import hexlify, unhexlify  # MicroPython 1.15 has no bytes.hex()
 
 _link = None
 
@@ -50,11 +51,11 @@ class I2C:
         self.inits += 1
 
     def writeto(self, addr, buf, stop=True):
-        _ask(b"W %d %s\n" % (addr, bytes(buf).hex()))
+        _ask(b"W %d " % addr + hexlify(buf) + b"\n")
         return 1  # MicroPython returns the number of ACKs
 
     def readfrom(self, addr, n, stop=True):
-        return bytes.fromhex(_ask(b"R %d %d\n" % (addr, n)).decode())
+        return unhexlify(_ask(b"R %d %d\n" % (addr, n)))
 
     def readfrom_into(self, addr, buf, stop=True):
         buf[:] = self.readfrom(addr, len(buf))
