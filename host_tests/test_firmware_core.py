@@ -24,7 +24,7 @@ for p in (ROOT / "tools", ROOT / "target"):
         sys.path.insert(0, str(p))
 
 from ducos1 import duco_hash, find_nonce, make_job  # noqa: E402
-from firmware_minipro import FirmwareMiniPro, core_sha1  # noqa: E402
+from firmware_minipro import VARIANTS, FirmwareMiniPro, core_search, core_sha1  # noqa: E402
 from minipro_sim import MiniPro  # noqa: E402
 
 REAL_LAST = "08cc80c947162d4b58c1ebe18a76699ae4bd4fe6"
@@ -303,9 +303,10 @@ def test_core_sha1_matches_hashlib(length):
     assert core_sha1(message) == hashlib.sha1(message).digest()
 
 
-def test_core_search_agrees_with_the_reference_on_random_jobs(fake_time):
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_core_search_agrees_with_the_reference_on_random_jobs(fake_time, variant):
     rng = random.Random(11)
-    target = FirmwareMiniPro(8, hash_rate=1e6, clock=fake_time)
+    target = FirmwareMiniPro(8, hash_rate=1e6, clock=fake_time, variant=variant)
     send(target, fake_time, b"D03")
     for _ in range(25):
         last, expected, nonce = make_job(3, rng)
@@ -314,6 +315,27 @@ def test_core_search_agrees_with_the_reference_on_random_jobs(fake_time):
         for chunk in big_chunks(last, expected):
             send(target, fake_time, chunk)
         assert int(number(target, b"R")) == nonce == find_nonce(last, expected, 3)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("nonce", [1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 25500])
+def test_core_search_counts_digits_up_across_every_length(variant, nonce):
+    """The core counts the nonce's ASCII digits up instead of converting each nonce: every
+    carry into one more digit (9 -> 10 ... 9999 -> 10000) must give the right message."""
+    diff = max(1, -(-nonce // 100))  # the smallest difficulty whose range holds the nonce
+    assert core_search(SELFTEST_LAST, duco_hash(SELFTEST_LAST, nonce), diff, variant) == (nonce, nonce + 1)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_core_search_without_a_match_hashes_the_whole_range(variant):
+    expected = duco_hash(REAL_LAST, 701)  # just past difficulty 7's range 0..700
+    assert core_search(REAL_LAST, expected, 7, variant) == (0, 701)
+
+
+def test_highest_difficulty_on_the_bus_reaches_its_last_nonce(make_target, fake_time):
+    target = make_target(hash_rate=1e6)
+    nonce, _ = run_job(target, fake_time, big_chunks(REAL_LAST, duco_hash(REAL_LAST, 9900)), diff=99)
+    assert nonce == 9900
 
 
 # -- the AVR build -------------------------------------------------------------------------
@@ -353,4 +375,4 @@ def test_firmware_in_simavr_finds_the_selftest_nonce():
     result = run_selftest(str(ROOT / "build" / "minipro-avr" / "minipro.elf"))
     assert result["nonce"] == 50
     assert result["hashes"] == 51
-    assert 100 <= result["rate"] <= 2000  # H/s of a 16 MHz AVR, from simulated millis()
+    assert 100 <= result["rate"] <= 2000  # H/s of a 16 MHz AVR, from simulated micros()

@@ -3,7 +3,8 @@
 #
 #   firmware           install the Debian AVR packages if missing (as root), build the
 #                      sketch with arduino-mk, print flash/RAM use, fail over the limits
-#   firmware-hashrate  run the ELF in simavr: the boot self-test's simulated H/s at 16 MHz
+#   firmware-hashrate  link the shipped build's duco_core.c object with a bench main, run it in
+#                      simavr and print cycles per hash and H/s at 16 MHz (Timer1 cycle counts)
 #   flash-target       upload to a Mini Pro through its bootloader: PORT=/dev/ttyUSB0
 #   firmware-attiny85  compile the same core for an ATtiny85 and print its size
 
@@ -15,6 +16,7 @@ FW_SKETCH := $(FW_ROOT)/target/minipro
 FW_BUILD := $(FW_ROOT)/build/minipro-avr
 FW_ELF := $(FW_BUILD)/minipro.elf
 FW_HEX := $(FW_BUILD)/minipro.hex
+FW_BENCH := $(FW_ROOT)/build/minipro-bench/hashrate.elf
 FW_PACKAGES := gcc-avr avr-libc arduino-core-avr arduino-mk simavr avrdude
 FW_FLASH_MAX := 28672
 FW_RAM_MAX := 1536
@@ -52,8 +54,14 @@ firmware: fw-packages
 	      elf, flash, fmax, ram, rmax; \
 	    if (flash >= fmax || ram >= rmax) { print "firmware: over the size limit"; exit 1 } }'
 
+# The bench is linked from the very object file arduino-mk built for the sketch (an LTO object,
+# so the link flags are those of the sketch's link too): it measures what `firmware` ships.
 firmware-hashrate: firmware
-	@$(FW_PY) $(FW_ROOT)/target/simavr_selftest.py $(FW_ELF)
+	@mkdir -p $(dir $(FW_BENCH))
+	@avr-gcc -mmcu=atmega328p -DF_CPU=16000000L -Os -Wall -Wextra -std=gnu11 -ffunction-sections \
+	  -fdata-sections -flto -fuse-linker-plugin -Wl,--gc-sections -I$(FW_SKETCH) -o $(FW_BENCH) \
+	  $(FW_ROOT)/target/bench/hashrate.c $(FW_BUILD)/duco_core.c.o
+	@$(FW_PY) $(FW_ROOT)/target/simavr_hashrate.py $(FW_BENCH)
 
 flash-target: firmware
 	@test -n "$(PORT)" || { echo "flash-target: give the port: make flash-target PORT=/dev/ttyUSB0"; exit 1; }

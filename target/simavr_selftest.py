@@ -1,9 +1,10 @@
 """Run the Mini Pro sketch in simavr and report its boot self-test (nonce, ms, H/s).
 
-The sketch hashes the official self-test job at boot, times it with millis() and prints
-`selftest nonce 50 hashes 51 ms ... rate ... H/s` on serial. simavr's millis() follows
+The sketch hashes the official self-test job at boot, times it with micros() and prints
+`selftest nonce 50 hashes 51 ms ... rate ... H/s` on serial. simavr's micros() follows
 simulated time, so that rate is the rate of a real 16 MHz ATmega328P. simavr never exits
-by itself: this stops it as soon as the line is seen, or after the timeout.
+by itself: this stops it as soon as the line is seen, or after the timeout. For the hash
+rate by counted cycles, see simavr_hashrate.py (`make firmware-hashrate`).
 
 Usage: python target/simavr_selftest.py build/minipro-avr/minipro.elf
 Standard library only, so any python3 can run it.

@@ -1,4 +1,4 @@
-"""A Duino-Coin server emulator on 127.0.0.1, following ../shared/spec/duco-server.md.
+"""A Duino-Coin server emulator on 127.0.0.1, following the server protocol of docs/protocol.md.
 
 Mining side (TCP): a banner on accept; each read is one message; MOTD, PING, JOB with a real
 job whose nonce is 1..100*diff, results checked with SHA-1 and answered GOOD / BLOCK /
@@ -8,6 +8,10 @@ connection earn nothing, as on the real server).
 
 Faults for tests: latency (fixed plus jitter), BAD instead of a job, garbage instead of a job,
 a half line then close, a drop after N messages, refused connects, silence.
+
+The pool's tier move (off unless TierMove.max_rate is set): a share whose hash rate is at or
+above the tier's maximum is answered BAD,Too low starting difficulty once, and from then on
+that connection gets the next tier's difficulty, whatever tier its JOB requests name.
 """
 from __future__ import annotations
 
@@ -21,12 +25,30 @@ import socketserver
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ducos1 import make_job
 
 BANNER = b"3.0\n"
 REWARD = 0.00025  # Duco per accepted share after the first 10 of a connection
 FREE_SHARES = 10
+TOO_FAST = "BAD,Too low starting difficulty"
+MIN_TIMED_SHARE_S = 0.5  # the pool computes a share's rate itself only from this share time on
+
+
+@dataclass
+class TierMove:
+    """The public pool's answer to a connection faster than its tier allows.
+
+    A share's rate is the one the result reports (its second field) when that is above 0;
+    otherwise the nonce over the share time (job sent to result received, on the emulator's
+    clock) once the share took MIN_TIMED_SHARE_S or more; a faster share with no reported
+    rate is not judged, as on the pool. The pool software's committed table has AVR at
+    difficulty 6 up to 240 H/s, then MEGA at difficulty 16 up to 400 H/s. One move is modelled.
+    """
+
+    max_rate: float = 0.0  # H/s at or above which a connection moves on; 0: never
+    next_diff: int = 16  # the next tier's difficulty (MEGA)
 
 
 @dataclass
@@ -61,12 +83,16 @@ class Stats:
     bad: int = 0
     balances: dict[str, float] = field(default_factory=dict)
     ducoids: set[str] = field(default_factory=set)
+    tier_moves: int = 0  # connections moved to the next tier
 
 
 class Emulator:
     def __init__(self, diff: int = 6, seed: int = 1, idle_first: float = 30.0, idle_after: float = 90.0,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, tier: TierMove | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.diff = diff
+        self.tier = tier or TierMove()
+        self.clock = clock  # share times; tests on a fake clock pass theirs
         self.rng = random.Random(seed)
         self.idle_first = idle_first
         self.idle_after = idle_after
@@ -88,12 +114,32 @@ class Emulator:
         if f.latency_ms or extra:
             time.sleep((f.latency_ms + extra) / 1000)
 
-    def _count_job(self) -> tuple[int, tuple[str, str, int]]:
-        """The request's number and a fresh job (last, expected, diff)."""
+    def _count_job(self, moved: bool) -> tuple[int, tuple[str, str, int]]:
+        """The request's number and a fresh job (last, expected, diff) of the connection's tier."""
         with self.lock:
             self.stats.jobs += 1
-            last, expected, _ = make_job(self.diff, self.rng)
-            return self.stats.jobs, (last, expected, self.diff)
+            diff = self.tier.next_diff if moved else self.diff
+            last, expected, _ = make_job(diff, self.rng)
+            return self.stats.jobs, (last, expected, diff)
+
+    def _share_rate(self, fields: list[str], took_s: float) -> float | None:
+        """The share's hash rate as the pool judges it; None when it cannot tell."""
+        try:
+            reported = float(fields[1])
+        except ValueError:
+            reported = 0.0  # empty, as the ported rigs send it
+        if reported > 0:
+            return reported
+        if took_s >= MIN_TIMED_SHARE_S:
+            return int(fields[0]) / took_s
+        return None
+
+    def _too_fast(self, fields: list[str], job: tuple[str, str, int] | None, took_s: float) -> bool:
+        """A well-formed result of a connection still in its first tier, at or above its maximum."""
+        if not self.tier.max_rate or job is None or len(fields) < 5 or not fields[0].isdigit():
+            return False
+        rate = self._share_rate(fields, took_s)
+        return rate is not None and rate >= self.tier.max_rate
 
     def handle(self, sock: socket.socket) -> None:
         with self.lock:
@@ -126,6 +172,8 @@ class Emulator:
                 return
         sock.sendall(BANNER)
         job: tuple[str, str, int] | None = None
+        job_sent = 0.0  # on self.clock
+        moved = False  # to the next tier, for good
         user = ""
         shares = 0
         messages = 0
@@ -145,7 +193,7 @@ class Emulator:
             elif fields[0] == "PING":
                 reply = "Pong!\n"
             elif fields[0] == "JOB":
-                n, new = self._count_job()
+                n, new = self._count_job(moved)
                 with self.lock:
                     once, f.next_job = f.next_job, ""
                 if len(fields) < 2 or not fields[1]:
@@ -162,6 +210,7 @@ class Emulator:
                     return
                 else:
                     job = new
+                    job_sent = self.clock()
                     user = fields[1]
                     reply = "%s,%s,%d\n" % job
             else:
@@ -171,7 +220,16 @@ class Emulator:
                     once, f.next_result = f.next_result, ""
                 if once == "close" or f.close_on_result_every and n % f.close_on_result_every == 0:
                     return
-                reply = "BAD,Too low difficulty\n" if once == "bad" else self._result(fields, job, user, shares)
+                if once == "bad":
+                    reply = "BAD,Too low difficulty\n"
+                elif not moved and self._too_fast(fields, job, self.clock() - job_sent):
+                    moved = True  # checked before the result itself, as the pool does
+                    with self.lock:
+                        self.stats.bad += 1
+                        self.stats.tier_moves += 1
+                    reply = TOO_FAST + "\n"
+                else:
+                    reply = self._result(fields, job, user, shares)
                 if reply.startswith(("GOOD", "BLOCK")):
                     shares += 1
                 job = None if reply.startswith(("GOOD", "BLOCK")) else job
@@ -290,11 +348,15 @@ def main() -> None:
     ap.add_argument("--silence-every", type=int, default=0)
     ap.add_argument("--drop-after", type=int, default=0)
     ap.add_argument("--refuse", type=int, default=0)
+    ap.add_argument("--tier-max-rate", type=float, default=0.0,
+                    help="H/s at or above which a connection moves to the next tier (0: never)")
+    ap.add_argument("--next-diff", type=int, default=16, help="the next tier's difficulty (MEGA: 16)")
     args = ap.parse_args()
     faults = Faults(latency_ms=args.latency, jitter_ms=args.jitter, bad_job_every=args.bad_job_every,
                     garbage_every=args.garbage_every, half_line_every=args.half_line_every,
                     silence_every=args.silence_every, drop_after=args.drop_after, refuse=args.refuse)
-    emulator = Emulator(diff=args.diff, seed=args.seed, faults=faults).start(args.port, args.http_port)
+    tier = TierMove(max_rate=args.tier_max_rate, next_diff=args.next_diff)
+    emulator = Emulator(diff=args.diff, seed=args.seed, faults=faults, tier=tier).start(args.port, args.http_port)
     print("mining 127.0.0.1:%d  http 127.0.0.1:%d" % (emulator.port, emulator.http_port), flush=True)
     try:
         threading.Event().wait()

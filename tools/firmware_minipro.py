@@ -9,6 +9,9 @@ Time: the real target takes as long as its hashes need; here the core finds the 
 once and this shell keeps the status busy until hashes / hash_rate seconds of the injected
 clock have passed, then ends the hash with the core reading that simulated time. Tests
 therefore advance a fake clock instead of sleeping, for this class and for MiniPro alike.
+
+The library is built in two variants: "fast", the rounds the Mini Pro runs, and "compact",
+the plain rounds the ATtiny85 build gets (duco_core.c, DUCO_COMPACT).
 """
 from __future__ import annotations
 
@@ -27,18 +30,25 @@ CORE_DIR = REPO / "target" / "minipro"
 CORE_SOURCE = CORE_DIR / "duco_core.c"
 CORE_HEADER = CORE_DIR / "duco_core.h"
 BUILD_DIR = REPO / "build" / "firmware-host"  # /build/ is git-ignored
-LIBRARY = BUILD_DIR / "libduco_core.so"
 WIRE_BUFFER = 32  # the Mini Pro's Wire receive buffer, letter included
 MS_MASK = 0xFFFFFFFF  # millis() is a uint32_t on the AVR
+# The core's two ways of hashing a nonce: the fast rounds the Mini Pro runs, and the compact
+# ones the ATtiny85 gets (DUCO_COMPACT), built here too so that the tests can run both.
+VARIANTS: dict[str, list[str]] = {"fast": [], "compact": ["-DDUCO_COMPACT=1"]}
 
-_lib: ctypes.CDLL | None = None
+_libs: dict[str, ctypes.CDLL] = {}
 
 
-def build_library() -> Path:
+def library_path(variant: str = "fast") -> Path:
+    return BUILD_DIR / ("libduco_core.so" if variant == "fast" else "libduco_core_%s.so" % variant)
+
+
+def build_library(variant: str = "fast") -> Path:
     """Compile the core for the host when the library is missing or older than a source."""
+    library = library_path(variant)
     newest = max(CORE_SOURCE.stat().st_mtime, CORE_HEADER.stat().st_mtime)
-    if LIBRARY.exists() and LIBRARY.stat().st_mtime >= newest:
-        return LIBRARY
+    if library.exists() and library.stat().st_mtime >= newest:
+        return library
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     # build beside the target and rename, so two test processes never load half a file
     fd, tmp = tempfile.mkstemp(dir=BUILD_DIR, suffix=".so")
@@ -46,22 +56,21 @@ def build_library() -> Path:
     try:
         cc = os.environ.get("CC", "cc")
         subprocess.run(
-            [cc, "-shared", "-fPIC", "-O2", "-Wall", "-o", tmp, str(CORE_SOURCE)],
+            [cc, "-shared", "-fPIC", "-O2", "-Wall", *VARIANTS[variant], "-o", tmp, str(CORE_SOURCE)],
             check=True,
         )
-        os.replace(tmp, LIBRARY)
+        os.replace(tmp, library)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return LIBRARY
+    return library
 
 
-def load_core() -> ctypes.CDLL:
+def load_core(variant: str = "fast") -> ctypes.CDLL:
     """The core library with its function signatures declared, loaded once per process."""
-    global _lib
-    if _lib is not None:
-        return _lib
-    lib = ctypes.CDLL(str(build_library()))
+    if variant in _libs:
+        return _libs[variant]
+    lib = ctypes.CDLL(str(build_library(variant)))
     p, u8, u16, u32 = ctypes.c_void_p, ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32
     signatures: dict[str, tuple[list, object]] = {
         "duco_init": ([p, u8, ctypes.c_char_p], None),
@@ -78,14 +87,19 @@ def load_core() -> ctypes.CDLL:
         "duco_queued": ([p], u8),
         "duco_hashes": ([p], u16),
         "duco_size": ([], u16),
+        "duco_search_size": ([], u16),
         "duco_status": ([p, p], None),
         "duco_sha1": ([ctypes.c_char_p, u16, p], None),
+        "duco_search_start": ([p, ctypes.c_char_p, u8, ctypes.c_char_p, u8, u8], None),
+        "duco_search_step": ([p, u16], u8),
+        "duco_search_found": ([p], u16),
+        "duco_search_tried": ([p], u16),
     }
     for name, (args, result) in signatures.items():
         func = getattr(lib, name)
         func.argtypes = args
         func.restype = result
-    _lib = lib
+    _libs[variant] = lib
     return lib
 
 
@@ -94,6 +108,16 @@ def core_sha1(message: bytes) -> bytes:
     digest = ctypes.create_string_buffer(20)
     load_core().duco_sha1(message, len(message), digest)
     return digest.raw
+
+
+def core_search(last: str, expected: str, diff: int, variant: str = "fast") -> tuple[int, int]:
+    """One search as the sketch's self-test runs it: (nonce found or 0, nonces hashed)."""
+    lib = load_core(variant)
+    search = ctypes.create_string_buffer(lib.duco_search_size())
+    lib.duco_search_start(search, last.encode(), len(last), expected.encode(), len(expected), diff)
+    while not lib.duco_search_step(search, 0):
+        pass
+    return lib.duco_search_found(search), lib.duco_search_tried(search)
 
 
 class FirmwareMiniPro:
@@ -105,8 +129,9 @@ class FirmwareMiniPro:
         hash_rate: float = DEFAULT_HASH_RATE,
         clock: Callable[[], float] = time.monotonic,
         eeprom_addr: int | None = None,
+        variant: str = "fast",
     ) -> None:
-        self._lib = load_core()
+        self._lib = load_core(variant)
         eeprom = addr if eeprom_addr is None else eeprom_addr
         if not 0 <= eeprom <= 255:
             raise ValueError("EEPROM byte 0 holds 0..255, not %d" % eeprom)

@@ -27,9 +27,10 @@ from duco_server import Emulator, Faults
 from minipro_sim import DEFAULT_HASH_RATE, MiniPro, SimBus
 
 NAME = "I2C %d AVR Miner (DUCO-S1A) v2.47"
-# Our sketch's own SHA-1 on a 16 MHz ATmega328P, in simavr: 51 hashes in 169 ms of simulated
-# time (`make firmware-hashrate`). The Python model keeps the 160 H/s of the ported rigs' Mini Pros.
-FIRMWARE_HASH_RATE = 300.0
+# Our sketch's core on a 16 MHz ATmega328P, by simavr's cycle count (`make firmware-hashrate`):
+# 11,239 cycles a hash on the difficulty 6 job. The Python model keeps the 160 H/s of the ported
+# rigs' Mini Pros.
+FIRMWARE_HASH_RATE = 1423.0
 
 
 def write_setup(folder: Path, pool: tuple[str, int], targets: list[int], extra: str = "") -> Path:

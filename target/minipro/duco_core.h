@@ -1,7 +1,8 @@
 /*
  * The I2C target's protocol and DUCO-S1A hashing, without any Arduino header, so the same
  * code runs in the Mini Pro sketch (minipro.ino) and in a host shared library that the
- * Python tests drive (tools/firmware_minipro.py). The contract is shared/spec/i2c-target.md.
+ * Python tests drive (tools/firmware_minipro.py). The protocol is described in docs/protocol.md
+ * and docs/firmware.md.
  *
  * Time never comes from here: every function that needs "now" takes it in ms from its
  * caller (millis() on the AVR, the injected test clock on the host).
@@ -31,15 +32,21 @@ extern "C" {
 #define DUCO_ID_BYTES 8       /* 16 hex digits of DUCOID */
 #define DUCO_REPLY 22         /* the longest reply: DUCOID + 16 hex digits */
 
-/* One DUCO-S1A search: the part of SHA-1 that depends only on the last block hash is done
- * once per job, so each nonce costs the remaining rounds of a single 64-byte block. The
- * job's characters arrive straight into head and expect, so no other copy is kept. */
+/* One DUCO-S1A search: the ten SHA-1 rounds that depend only on the last block hash are
+ * done once per job, so each nonce costs the remaining 70 rounds of a single 64-byte block.
+ * The nonce's digits are counted up in place (tail) instead of converted for each nonce.
+ * The job's characters arrive straight into head and expect, so no other copy is kept. */
 struct duco_search {
-    uint32_t mid[5];     /* SHA-1 state after the rounds that only see whole prefix words */
-    uint32_t head[10];   /* the last block hash (prefix), big-endian words, zero past len */
+    uint32_t mid[5];     /* SHA-1 state after the ten rounds that only see prefix words */
+    uint32_t head[10];   /* the last block hash (prefix), big-endian words */
     uint32_t expect[5];  /* the expected digest as words */
-    uint8_t len;         /* prefix length, at most 40 characters */
-    uint8_t valid;       /* 0 when the expected hash was not 40 hex digits */
+    union {
+        uint32_t w[2];
+        uint8_t b[8];
+    } tail;              /* message words 10 and 11: the nonce's digits, then 0x80 */
+    uint32_t bits;       /* message word 15: the length in bits, prefix + digits */
+    uint8_t ndigits;     /* digits of the nonce being tried */
+    uint8_t valid;       /* 0 when the prefix or the expected hash was not 40 characters */
     uint16_t next;       /* next nonce to try */
     uint16_t last_nonce; /* 100 * diff */
     uint16_t found;      /* the match, 0 when none */
@@ -86,6 +93,7 @@ uint8_t duco_hashing(const struct duco *t);
 uint8_t duco_queued(const struct duco *t);
 uint16_t duco_hashes(const struct duco *t);
 uint16_t duco_size(void);
+uint16_t duco_search_size(void);
 void duco_status(const struct duco *t, char out[3]);
 
 /* The search on its own, used by loop() and by the console's self-test. */
@@ -93,6 +101,8 @@ void duco_search_start(struct duco_search *s, const char *last, uint8_t last_len
                        const char *expected, uint8_t expected_len, uint8_t diff);
 void duco_search_prepare(struct duco_search *s, uint8_t diff);
 uint8_t duco_search_step(struct duco_search *s, uint16_t budget);
+uint16_t duco_search_found(const struct duco_search *s);
+uint16_t duco_search_tried(const struct duco_search *s);
 void duco_sha1(const uint8_t *msg, uint16_t len, uint8_t digest[20]);
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /*
  * Mini Pro (ATmega328P, 16 MHz) I2C target mining Duino-Coin for the ESP8266 master.
  * This file is only the Arduino shell around duco_core.c: Wire callbacks, EEPROM, millis()
- * and the serial console. The protocol is shared/spec/i2c-target.md.
+ * and the serial console. The protocol is described in docs/protocol.md.
  *
  * Console at 38400 baud, one command per line:
  *   a NN   set the I2C address (stored in EEPROM byte 0, the bus restarts at it)
@@ -78,19 +78,21 @@ static void selftest()
     struct duco_search s;
     strcpy_P(last, test_last);
     strcpy_P(expected, test_expected);
-    uint32_t t0 = millis();
+    /* micros(), not millis(): the 51 hashes take only a few tens of ms */
+    uint32_t t0 = micros();
     duco_search_start(&s, last, 40, expected, 40, 10);
     while (!duco_search_step(&s, 0)) {
     }
-    uint32_t ms = millis() - t0;
-    /* hash rate in tenths of H/s, integers only: no float printing in the sketch */
-    uint32_t rate10 = ms ? (uint32_t)s.tried * 10000UL / ms : 0;
+    uint32_t us = micros() - t0;
+    /* hash rate in tenths of H/s, integers only: no float printing in the sketch; us is
+     * taken in tens so that the product fits 32 bits for any number of hashes up to 1001 */
+    uint32_t rate10 = us >= 10 ? (uint32_t)s.tried * 1000000UL / (us / 10) : 0;
     Serial.print(F("selftest nonce "));
     Serial.print(s.found);
     Serial.print(F(" hashes "));
     Serial.print(s.tried);
     Serial.print(F(" ms "));
-    Serial.print(ms);
+    Serial.print((us + 500) / 1000);
     Serial.print(F(" rate "));
     Serial.print(rate10 / 10);
     Serial.print('.');
