@@ -80,17 +80,17 @@ def pick(i2c, n):
 
 
 def self_test(t):
-    t.reset()
-    t.set_diff(_DIFF)  # always sent: the target may hold another difficulty
+    t.send("A")
+    t.diff = 0  # so that D is always sent: the target may hold another difficulty
     t.send_job(_JOB[:40], _JOB[40:], _DIFF)
     t0 = time.ticks_ms()
-    while t.state() != "C":
+    while t.status()[0] != 67:  # C
         if time.ticks_diff(time.ticks_ms(), t0) > _WAIT_MS:
             print("self-test at %d: no result after %d ms, Sta %s FAIL" % (t.addr, _WAIT_MS, _text(t.st)))
             return
         time.sleep_ms(20)
-    nonce = t.result()
-    ms = t.elapsed()
+    nonce = t.number("R")
+    ms = t.number("E")
     rate = (1000 * nonce + ms // 2) // ms if ms else 0
     print("self-test at %d: nonce %d ela %d ms rat %d H/s %s" % (
         t.addr, nonce, ms, rate, "PASS" if nonce == _NONCE else "FAIL (want %d)" % _NONCE))
@@ -108,7 +108,8 @@ def readdress(t, n, i2c):
     if n >= 50:
         print("note: 50..99 are ATtiny85 addresses, i2ct sends jobs there in 14-character chunks")
     old = t.addr
-    t.set_address(n)
+    t.send("V", b"%02d" % n)
+    t.addr = n
     time.sleep_ms(_MOVE_MS)
     on = scan(i2c)
     if n in on:
@@ -122,9 +123,9 @@ def act(t, ch, n, i2c):
     if ch == "q" or ch == "S":
         print("Sta %s" % _text(t.status()))
     elif ch == "w":
-        print("res %d" % t.result())
+        print("res %d" % t.number("R"))
     elif ch == "e":
-        print("ela %d" % t.elapsed())
+        print("ela %d" % t.number("E"))
     elif ch == "z":
         print(t.ducoid().decode())
     elif ch == "h":
@@ -132,7 +133,7 @@ def act(t, ch, n, i2c):
     elif ch == "v":
         readdress(t, n, i2c)
     elif ch == "a":
-        t.reset()
+        t.send("A")
         print("reset %d" % t.addr)
     else:  # A H L M N O as they are; L M N O carry the self-test job's 20-character chunks
         i = "LMNO".find(ch)

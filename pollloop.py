@@ -54,7 +54,7 @@ def _turn(c):
     c.shown = st
     if c.state == "K":
         c.nonce, c.ela = c.take_result()
-        c.ask_result(c.nonce, mydu.rate_of(c.nonce, c.ela))
+        c.ask_result(c.nonce, mydu.rate_of(c.nonce, c.ela) if mydu.send_rate else None)
     elif c.state == "J":
         _show(c, None, c.send_job())
         c.failures = 0
@@ -73,7 +73,7 @@ def _reply(c):
         return
     took = c.got_job()
     if mydu.verbose:
-        print("job %s,%s,%d" % (c.last.decode(), c.expected.decode(), c.diff))
+        print("job %s" % c.line.decode())
     _show(c, took, c.send_job())
     c.failures = 0
     c.retry_at = None

@@ -54,13 +54,22 @@ def sim_bus(clock):
 def import_mydu():
     """mydu shows its menu at import, as on the ESP; end of input leaves it at once."""
     sys.modules.pop("mydu", None)
-    sys.modules.pop("pollloop", None)  # it holds the mydu it was imported with
+    sys.modules.pop("pollloop", None)  # the loops hold the mydu they were imported with
+    sys.modules.pop("blockloop", None)
     saved = sys.stdin
     sys.stdin = io.StringIO("")
     try:
         return importlib.import_module("mydu")
     finally:
         sys.stdin = saved
+
+
+def fake_loop_waits(monkeypatch, mode: str, clock) -> None:
+    """The loop of `mode` waits on the fake clock: its idle waits move it instead of sleeping."""
+    from clock import FakeSelect
+
+    module = importlib.import_module("pollloop" if mode == "poll" else "blockloop")
+    monkeypatch.setattr(module, "select", FakeSelect(clock))
 
 
 @pytest.fixture(params=["model", "firmware"])

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 import machine
-from duclas import Connection, DucoError, check_nonce
+from duclas import ACCEPTED, FAULTS, LOST, REJECTED, REQUESTS, RESULTS, Connection, DucoError, check_nonce
 from i2ct import Target
 from recording_bus import RecordingBus
 
@@ -36,18 +36,17 @@ def hash_share(c, clock):
 
 def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator, minipro_cls):
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
-    c.connect()
-    assert (c.state, c.banner) == ("C", "3.0")
+    assert c.connect() == "3.0" and c.state == "C"
     assert c.ducoid == sim_bus.targets[0].ducoid.encode()
     c.request_job()
     assert c.state == "J" and c.diff == 6
     c.send_job()
     assert c.state == "K"
     nonce, ms = hash_share(c, clock)
-    assert check_nonce(c.last, c.expected, nonce)
+    assert check_nonce(c.line[:40], c.line[41:81], nonce)
     took, feedback = c.submit(nonce, 160)
     assert feedback == "GOOD" and c.state == "C"
-    assert (c.requests, c.results, c.accepted, c.rejected) == (1, 1, 1, 0)
+    assert (c.n[REQUESTS], c.n[RESULTS], c.n[ACCEPTED], c.n[REJECTED]) == (1, 1, 1, 0)
     assert emulator.stats.good == 1
     assert emulator.stats.ducoids == {c.ducoid.decode()}
 
@@ -57,7 +56,7 @@ def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emula
     nonce = job_hashed(c, clock)
     with pytest.raises(DucoError, match="wrong nonce"):
         c.submit(nonce + 1, 160)
-    assert c.faults == 1 and c.results == 0
+    assert c.n[FAULTS] == 1 and c.n[RESULTS] == 0
     assert emulator.stats.good + emulator.stats.bad == 0
 
 
@@ -136,7 +135,7 @@ def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulato
     c.target.addr = 23
     with pytest.raises(DucoError, match="I2C error ENODEV"):
         c.connect()
-    assert emulator.stats.connects == 0 and c.faults == 1
+    assert emulator.stats.connects == 0 and c.n[FAULTS] == 1
 
 
 def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
@@ -144,7 +143,7 @@ def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     took, feedback = c.submit(job_hashed(c, clock), 0)
     assert feedback == "BAD,Incorrect result"
-    assert (c.accepted, c.rejected) == (0, 1)
+    assert (c.n[ACCEPTED], c.n[REJECTED]) == (0, 1)
 
 
 def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator, minipro_cls):
@@ -164,4 +163,4 @@ def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator, minipr
     c.sock = socket.socket()  # a dead socket: the send fails
     with pytest.raises(DucoError, match="result %d lost" % nonce):
         c.submit(nonce, 0)
-    assert c.lost == 1 and c.state == "D"
+    assert c.n[LOST] == 1 and c.state == "D"

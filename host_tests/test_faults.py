@@ -11,9 +11,9 @@ import sys
 import pytest
 
 import machine
-from clock import FakeSelect
-from conftest import import_mydu
+from conftest import fake_loop_waits, import_mydu
 from minipro_sim import MiniPro, SimBus
+from duclas import ACCEPTED, BLOCKS, FAULTS, LOST, RECONNECTS, REJECTED, REQUESTS, REQ_WAIT
 
 NAME = "I2C %d AVR Miner (DUCO-S1A) v2.47"
 KEY = "k3y-Secret"
@@ -56,11 +56,7 @@ def rig(request, tmp_path, monkeypatch, clock, emulator, capsys):
         r, w = os.pipe()  # stdin that select.poll understands, empty until a test types
         monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
         mydu = import_mydu()
-        monkeypatch.setattr(mydu, "select", FakeSelect(clock))  # idle waits move the fake clock
-        if request.param == "poll":
-            import pollloop
-
-            monkeypatch.setattr(pollloop, "select", FakeSelect(clock))
+        fake_loop_waits(monkeypatch, request.param, clock)
         mydu.start()
         for c in mydu.cons:
             c.timeout = timeout
@@ -122,7 +118,7 @@ def test_silence_after_job_times_out_and_reconnects(rig):
     r.emulator.faults.silence_every = 4
     text = r.loop(200)
     assert re.search(r"\*\*\* Targ  2[01] server error [\w ]+, retry in 2 s", text)
-    assert r.con(20).reconnects + r.con(21).reconnects >= 1
+    assert r.con(20).n[RECONNECTS] + r.con(21).n[RECONNECTS] >= 1
     for addr in (20, 21):
         assert r.good(text, addr) >= 2
 
@@ -137,7 +133,7 @@ def test_every_rejection_is_counted_and_logged_with_its_reason(rig, reason):
     text = r.loop(60)
     rejected = re.findall(r"^SndRes took  \d+\n(.*)$", text, re.M)
     assert rejected and set(rejected) == {reason}
-    assert r.con(20).rejected == len(rejected) and r.con(20).accepted == 0
+    assert r.con(20).n[REJECTED] == len(rejected) and r.con(20).n[ACCEPTED] == 0
 
 
 def test_block_is_accepted_and_counted(rig):
@@ -145,8 +141,8 @@ def test_block_is_accepted_and_counted(rig):
     r.emulator.faults.block_every = 2
     text = r.loop(60)
     c = r.con(20)
-    assert text.count("\nBLOCK\n") == c.blocks >= 1
-    assert c.accepted == c.blocks + text.count("\nGOOD\n")
+    assert text.count("\nBLOCK\n") == c.n[BLOCKS] >= 1
+    assert c.n[ACCEPTED] == c.n[BLOCKS] + text.count("\nGOOD\n")
 
 
 def test_server_closing_between_jobs_reconnects_and_keeps_counters(rig):
@@ -154,19 +150,19 @@ def test_server_closing_between_jobs_reconnects_and_keeps_counters(rig):
     r.emulator.faults.drop_after = 4  # JOB, result, JOB, result, then close
     text = r.loop(300)
     c = r.con(20)
-    assert c.reconnects >= 1 and "server closed" in text
-    assert c.accepted == r.good(text, 20) and c.requests >= c.accepted
+    assert c.n[RECONNECTS] >= 1 and "server closed" in text
+    assert c.n[ACCEPTED] == r.good(text, 20) and c.n[REQUESTS] >= c.n[ACCEPTED]
 
 
 def test_server_restart_drops_all_and_every_target_comes_back(rig):
     r = rig()
     r.loop(30)
-    before = {c.target.addr: c.accepted for c in r.mydu.cons}
+    before = {c.target.addr: c.n[ACCEPTED] for c in r.mydu.cons}
     r.emulator.restart()
     text = r.loop(200)
     for c in r.mydu.cons:
-        assert c.reconnects == 1
-        assert c.accepted > before[c.target.addr]  # counted shares survive the reconnect
+        assert c.n[RECONNECTS] == 1
+        assert c.n[ACCEPTED] > before[c.target.addr]  # counted shares survive the reconnect
     assert text.count("retry in") >= 1
 
 
@@ -175,7 +171,7 @@ def test_result_lost_when_the_server_closes_is_logged_with_its_nonce(rig):
     r.emulator.faults.close_on_result_every = 3
     text = r.loop(120)
     lost = re.findall(r"\*\*\* Targ  20 result (\d+) lost, server closed", text)
-    assert lost and r.con(20).lost == len(lost)
+    assert lost and r.con(20).n[LOST] == len(lost)
     assert r.good(text, 20) >= 2
 
 
@@ -220,7 +216,7 @@ def test_wrong_nonce_is_never_submitted(rig):
     r.target(20).wrong_nonce = True
     text = r.loop(100)
     assert re.search(r"\*\*\* Targ  20 wrong nonce \d+ from target, not submitted, retry in", text)
-    assert r.emulator.stats.bad == 0 and r.con(20).accepted == 0 and r.con(20).faults >= 1
+    assert r.emulator.stats.bad == 0 and r.con(20).n[ACCEPTED] == 0 and r.con(20).n[FAULTS] >= 1
     assert r.good(text, 21) >= 2
 
 
@@ -239,14 +235,14 @@ def test_target_reset_in_the_middle_of_a_job_gets_the_job_again(rig):
     r.target(20).power_cycle()
     text = r.loop(60)
     assert "*** Targ  20 lost its job (status I), job sent again" in text
-    assert r.good(text, 20) >= 1 and r.con(20).faults == 1
+    assert r.good(text, 20) >= 1 and r.con(20).n[FAULTS] == 1
 
 
 def test_target_missing_at_start_joins_when_plugged_in(rig, clock):
     r = rig(addrs=(20, 23), on_bus=(20,))
     r.bus.targets.append(MiniPro(23, clock=clock))
     text = r.loop(200)
-    assert r.good(text, 23) >= 1 and r.con(23).faults == 1
+    assert r.good(text, 23) >= 1 and r.con(23).n[FAULTS] == 1
 
 
 def test_stuck_bus_is_freed_with_scl_pulses(rig):
@@ -303,17 +299,21 @@ def test_counters_survive_dropping_another_connection(rig):
     r = rig()
     r.loop(60)
     c20 = r.con(20)
-    snapshot = (c20.requests, c20.accepted, c20.req_wait, c20.target.busy)
+    snapshot = (c20.n[REQUESTS], c20.n[ACCEPTED], c20.n[REQ_WAIT], c20.target.busy)
     r.mydu.cons.remove(r.con(21))
-    assert (c20.requests, c20.accepted, c20.req_wait, c20.target.busy) == snapshot
+    assert (c20.n[REQUESTS], c20.n[ACCEPTED], c20.n[REQ_WAIT], c20.target.busy) == snapshot
 
 
 def test_the_mining_key_is_never_printed(rig, capsys, monkeypatch):
     r = rig()
     r.mydu.verbose = True
     text = r.loop(40)
+    import menukeys
+
     for c in r.mydu.cons:
-        r.mydu.stats(c)
-    r.mydu.serve(r.mydu.cons[0])
+        menukeys.stats(c)
+    import blockloop
+
+    blockloop.serve(r.mydu.cons[0])
     text += capsys.readouterr().out
     assert KEY not in text and "job " in text

@@ -22,9 +22,9 @@ def target_at(sim_bus, clock, minipro_cls, addr=20):
 
 
 def run_to_result(t, clock):
-    while t.state() != "C":
+    while t.status()[0] != ord("C"):
         clock.advance(0.05)
-    return t.result(), t.elapsed()
+    return t.number("R"), t.number("E")
 
 
 def test_job_bytes_on_the_bus_are_the_spec_test_vector(sim_bus, clock, minipro_cls):
@@ -69,16 +69,16 @@ def test_status_polling_counts_busy_and_gives_up_after_ten_polls(sim_bus, clock,
     assert t.ready() is False  # 10 polls, 1 ms apart: still hashing
     assert t.busy - before == 10
     with pytest.raises(OSError) as e:
-        t.reset()
+        t.send("A")
     assert e.value.args[0] == errno.ETIMEDOUT
 
 
 def test_reset_brings_back_the_version_letter(sim_bus, clock, minipro_cls):
     t, _ = target_at(sim_bus, clock, minipro_cls)
-    t.set_diff(6)
+    t.send("D", b"06")
     clock.advance(0.01)
     assert bytes(t.status()) == b"I? "
-    t.reset()
+    t.send("A")
     clock.advance(0.01)
     assert bytes(t.status()) == b"Ic "
 
@@ -93,10 +93,10 @@ def test_ducoid_is_read_after_its_delay(sim_bus, clock, minipro_cls):
 def test_garbage_in_result_is_a_value_error(sim_bus, clock, minipro_cls):
     t, _ = target_at(sim_bus, clock, minipro_cls)
     sim_bus.targets[0].result = 0
-    assert t.result() == 0
+    assert t.number("R") == 0
     t.i2c.readfrom_into = lambda addr, buf: buf.__setitem__(slice(None), b"\xff" * len(buf))
     with pytest.raises(ValueError):
-        t.result()
+        t.number("R")
 
 
 def test_absent_target_raises_enodev(sim_bus, clock, minipro_cls):
@@ -109,7 +109,7 @@ def test_absent_target_raises_enodev(sim_bus, clock, minipro_cls):
 
 def test_new_address_moves_the_target(sim_bus, clock, minipro_cls):
     t, _ = target_at(sim_bus, clock, minipro_cls)
-    t.set_address(30)
+    t.send("V", b"30")
     clock.advance(0.01)
     assert t.i2c.scan() == [30]
-    assert t.state() == "I"
+    assert Target(t.i2c, 30).status()[:1] == b"I"

@@ -17,9 +17,8 @@ import sys
 import pytest
 
 import machine
-from clock import FakeSelect
-from conftest import import_mydu
-from duclas import Connection
+from conftest import fake_loop_waits, import_mydu
+from duclas import ACCEPTED, REJECTED, Connection
 from duco_server import TOO_FAST, Emulator, TierMove
 from i2ct import Target
 from minipro_sim import SimBus
@@ -48,8 +47,9 @@ def connection(sim_bus, clock, port: int, target_cls, hash_rate: float) -> tuple
     return c, bus
 
 
-def one_share(c: Connection, clock) -> tuple[int, str]:
-    """Job, hash, result, as the blocking loop runs it: (the job's difficulty, the feedback)."""
+def one_share(c: Connection, clock, report_rate: bool = True) -> tuple[int, str]:
+    """Job, hash, result, as the blocking loop runs it: (the job's difficulty, the feedback).
+    report_rate: the result carries the rig's rate, as after the menu's `h`."""
     c.request_job()
     diff = c.diff
     c.send_job()
@@ -57,7 +57,7 @@ def one_share(c: Connection, clock) -> tuple[int, str]:
         clock.advance(0.05)
     nonce, ms = c.take_result()
     rate = (1000 * nonce + ms // 2) // ms if ms else 0  # the rig's rate: round(1000 * nonce / ms)
-    return diff, c.submit(nonce, rate)[1]
+    return diff, c.submit(nonce, rate if report_rate else None)[1]
 
 
 def d_letters(bus: RecordingBus) -> list[bytes]:
@@ -67,19 +67,17 @@ def d_letters(bus: RecordingBus) -> list[bytes]:
 def test_target_reporting_a_rate_over_the_maximum_moves_once_then_mines_the_next_tier(
         sim_bus, clock, pool, minipro_cls):
     c, bus = connection(sim_bus, clock, pool.port, minipro_cls, FAST_SKETCH)
-    c.send_rate = True  # the menu's `h`: the result carries the rig's rate
     c.connect()
     shares = [one_share(c, clock) for _ in range(5)]
     assert shares[0] == (6, TOO_FAST)
     assert shares[1:] == [(MEGA_DIFF, "GOOD")] * 4  # every later JOB names AVR, and gets MEGA
     assert d_letters(bus) == [b"D06", b"D%02d" % MEGA_DIFF]  # the new difficulty, sent once
-    assert (c.accepted, c.rejected) == (4, 1)
+    assert (c.n[ACCEPTED], c.n[REJECTED]) == (4, 1)
     assert (pool.stats.tier_moves, pool.stats.good, pool.stats.bad) == (1, 4, 1)
 
 
 def test_switch_off_by_default_keeps_a_fast_target_in_its_tier(sim_bus, clock, emulator, minipro_cls):
     c, bus = connection(sim_bus, clock, emulator.port, minipro_cls, FAST_SKETCH)
-    c.send_rate = True
     c.connect()
     assert [one_share(c, clock) for _ in range(3)] == [(6, "GOOD")] * 3
     assert d_letters(bus) == [b"D06"] and emulator.stats.tier_moves == 0
@@ -89,7 +87,7 @@ def test_share_under_half_a_second_with_no_rate_is_not_judged(sim_bus, clock, po
     # as on the pool: no reported rate, and too short a share to time, so no move
     c, bus = connection(sim_bus, clock, pool.port, minipro_cls, 1e6)
     c.connect()
-    assert [one_share(c, clock) for _ in range(3)] == [(6, "GOOD")] * 3
+    assert [one_share(c, clock, report_rate=False) for _ in range(3)] == [(6, "GOOD")] * 3
     assert pool.stats.tier_moves == 0
 
 
@@ -106,11 +104,7 @@ def rig(request, tmp_path, monkeypatch, clock, pool, capsys, minipro_cls):
     r, _ = os.pipe()  # stdin that select.poll understands; nobody types
     monkeypatch.setattr(sys, "stdin", os.fdopen(r, "r"))
     mydu = import_mydu()
-    monkeypatch.setattr(mydu, "select", FakeSelect(clock))  # idle waits move the fake clock
-    if request.param == "poll":
-        import pollloop
-
-        monkeypatch.setattr(pollloop, "select", FakeSelect(clock))
+    fake_loop_waits(monkeypatch, request.param, clock)
     mydu.start()
     capsys.readouterr()
     yield mydu, bus
@@ -127,5 +121,5 @@ def test_rig_leaving_the_rate_to_the_pool_is_moved_by_its_share_time_and_mines_o
     assert len(after) >= 3 and set(after) == {"GOOD"}
     assert d_letters(bus) == [b"D06", b"D%02d" % MEGA_DIFF]
     c = mydu.cons[0]
-    assert c.diff == MEGA_DIFF and c.target.diff == MEGA_DIFF and not c.send_rate
+    assert c.diff == MEGA_DIFF and c.target.diff == MEGA_DIFF and not mydu.send_rate
     assert pool.stats.tier_moves == 1 and pool.stats.bad == 1

@@ -69,6 +69,10 @@ def build_board() -> None:
     """build/board: every module compiled as `make deploy` compiles it, boot.py and main.py as source."""
     import deploy  # tools/deploy.py: one place knows how the board's files are made
 
+    wanted = {name + ".mpy" for name in deploy.MODULES} | set(AS_SOURCE)
+    for stale in BOARD.glob("*"):  # a module that was removed or renamed must not linger
+        if stale.name not in wanted:
+            stale.unlink()
     for name in deploy.MODULES:
         source = ROOT / (name + ".py")
         if _stale(BOARD / (name + ".mpy"), [source]):

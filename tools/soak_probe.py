@@ -4,6 +4,7 @@
 import gc
 import os
 import time
+from duclas import ACCEPTED, FAULTS, LOST
 import mydu  # the first key on stdin is x: the menu leaves at once, the module stays
 
 seconds = int(os.getenv("SOAK_SECONDS") or "600")
@@ -13,4 +14,4 @@ while time.ticks_diff(time.ticks_ms(), t0) < seconds * 1000:
     mydu.loop(20)
     gc.collect()
     print("SOAK %d %d" % (time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc()),
-          " ".join("%d:%d:%d:%d" % (c.target.addr, c.accepted, c.faults, c.lost) for c in mydu.cons))
+          " ".join("%d:%d:%d:%d" % (c.target.addr, c.n[ACCEPTED], c.n[FAULTS], c.n[LOST]) for c in mydu.cons))
