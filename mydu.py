@@ -101,16 +101,27 @@ def autostart_wanted(path="setup.txt"):
 
 
 def start():
-    # `s`: read setup.txt (setupfile.py, loaded for this only) and connect every target
+    # `s`: read setup.txt (setupfile.py), make the connections (rigstart.py), connect them
     global bus, pins, mode
     if cons:
         print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
         return
     import setupfile
     try:
-        made = setupfile.make_connections(cons)
+        cfg = setupfile.read_setup()
+    except (OSError, ValueError) as e:
+        print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
+        return
     finally:
         del sys.modules["setupfile"]
+    del setupfile  # the last reference: the parser's code goes before the connections come
+    gc.collect()
+    import rigstart
+    try:
+        made = rigstart.make_connections(cfg, cons)
+    finally:
+        del sys.modules["rigstart"]
+    del rigstart, cfg
     if not made:
         return
     bus, pins, mode = made

@@ -1,9 +1,6 @@
-# setupfile.py - read setup.txt and make the connections it names: mydu's `s`. Loaded for
-# that only, then unloaded again to save RAM. Every problem in the file is one line
-# "setup.txt line N: what is wrong", before anything connects.
-import sys
-
-MAX_CONS = 4  # lwIP keeps about 5 TCP connections; WebREPL may take one
+# setupfile.py - read setup.txt. Loaded by mydu for `s` only, then unloaded again to save RAM
+# (rigstart.py then makes the connections). Every problem is a ValueError "setup.txt line N:
+# what is wrong", before anything connects. make deploy runs the same parser on the PC.
 
 
 def read_setup(path="setup.txt"):
@@ -66,42 +63,3 @@ def read_setup(path="setup.txt"):
     if not cfg["targets"]:
         raise ValueError("setup.txt: no target lines")
     return cfg
-
-
-def ask_picker(picker):
-    # no pool line: ask the pool picker once, then drop its module again to save RAM
-    import getpool
-    try:
-        return getpool.get_pool(picker or getpool.PICKER)
-    finally:
-        del sys.modules["getpool"]
-
-
-def make_connections(cons):
-    # the bus and one Connection per target line, appended to cons (mydu connects them).
-    # Returns (bus, pins, mode), or None when setup.txt or the pool picker failed.
-    from machine import I2C, Pin
-    from i2ct import Target
-    from duclas import Connection, errname
-    try:
-        cfg = read_setup()
-    except (OSError, ValueError) as e:
-        print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
-        return None
-    if cfg["pool"] is None:
-        try:
-            cfg["pool"] = ask_picker(cfg["picker"])
-            print("pool %s %d from the pool picker" % cfg["pool"])
-        except (OSError, ValueError) as e:
-            print("no pool line, and the pool picker failed: %s" % errname(e))
-            return None
-    pins = cfg["i2c"]
-    bus = I2C(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
-    if len(cfg["targets"]) > MAX_CONS:
-        print("warning: %d targets, one ESP8266 holds about %d server connections (lwIP)" % (
-            len(cfg["targets"]), MAX_CONS))
-    user, key, rig = cfg["user"].encode(), cfg["key"].encode(), cfg["rig"].encode()
-    for addr, name in cfg["targets"]:
-        c = Connection(Target(bus, addr), name.encode(), rig, user, key, cfg["pool"])
-        cons.append(c)
-    return bus, pins, cfg["mode"]
