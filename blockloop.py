@@ -17,7 +17,7 @@ def serve(c):
         if c.state == "K":
             nonce, ms = c.take_result()
             rate = mydu.rate_of(nonce, ms)
-            print("ela %d  res %d  rat %d" % (ms, nonce, rate))
+            print("ela %d  res  %d  rat %d" % (ms, nonce, rate))
             took, feedback = c.submit(nonce, rate if mydu.send_rate else None)
             print("SndRes took  %d" % took)
             print(feedback)
@@ -40,10 +40,10 @@ def run(n, cons):
     allbus = 0
     key = False
     for left in range(n or 99999, 0, -1):
-        if keys.poll(0):
-            sys.stdin.read(1)  # any key returns to the menu
+        if keys.poll(0) and mydu.is_key():  # any key returns to the menu
             key = True
             break
+        mydu.mark()
         print("===Loop  %d" % left)
         busy = 0
         for c in cons:

@@ -1,11 +1,13 @@
 # mydu.py - the rig's keyboard menu and its polling round-robin loop.
 # `import mydu` shows the prompt H>; input is "number, then one letter", no Enter.
 # What mining does not need is loaded only when a key asks for it, and dropped again:
-# setupfile.py for `s`, menukeys.py for the other keys, pollloop.py for `mode poll`.
+# setupfile.py and rigstart.py for `s`, rigstats.py for `i`, menukeys.py for the other keys;
+# the loop of setup.txt's mode (blockloop.py or pollloop.py) while `l` runs.
 import sys
 import gc
 import time
-from duclas import DucoError, BusError, errname, FAULTS
+import select
+from duclas import DucoError, BusError, errname, FAULTS, ACCEPTED, REJECTED
 from keyin import ask
 
 cons = []  # one Connection per target line of setup.txt, in file order
@@ -13,6 +15,8 @@ bus = None
 pins = (5, 4, 100000)  # scl, sda, freq of the bus, from setup.txt
 mode = "block"  # setup.txt `mode poll`: the overlapped loop of pollloop.py
 verbose = False  # `v`: print each job
+up_since = 0  # time.time() at `s`, for the rig's uptime in `i`
+marks = []  # (time.time(), accepted, rejected) once a minute, the last 11: `i`'s last 10 minutes
 send_rate = False  # `h`: send the target's hash rate with each result (the ported rigs leave it to the pool)
 
 
@@ -76,12 +80,54 @@ def turn_over(c, e):
         fault(c, "%s %s" % (type(e).__name__, e))
 
 
+def is_key():
+    # a key arrived during a loop: read it. CR and LF do not count: they are the Enter a
+    # terminal sends after a command, and must not end the loop that command started.
+    return sys.stdin.read(1) not in "\r\n"
+
+
+def mark():
+    # called by the loops every round; once a minute it notes the totals `i` counts from
+    now = time.time()
+    if marks and now - marks[-1][0] < 60:
+        return
+    a = r = 0
+    for c in cons:
+        a += c.n[ACCEPTED]
+        r += c.n[REJECTED]
+    marks.append((now, a, r))
+    if len(marks) > 11:
+        marks.pop(0)
+
+
+def refresh():
+    # the pool closes a connection idle for 90 s: one that it closed while the rig sat in the
+    # menu is closed here without a fault line, and the loop makes it again
+    for c in cons:
+        s = c.sock
+        if s is not None and c.state in "CJK":
+            p = select.poll()
+            p.register(s, select.POLLIN)
+            if p.poll(0):
+                try:
+                    gone = not s.recv(16)
+                except OSError:
+                    gone = True
+                if gone:
+                    c.close()
+
+
 def loop(n):
     # n rounds (0: 99999) of the loop of setup.txt's mode; True when a key ended it. The loop's
     # module stays loaded between loops; a menu key that needs room unloads it.
     if not cons:
         print("no connections: s first")
         return True
+    keys = select.poll()
+    keys.register(sys.stdin, select.POLLIN)
+    while keys.poll(0):  # typed before the loop began (the Enter after `l`): not a key for it
+        sys.stdin.read(1)
+    refresh()
     if mode == "poll":
         import pollloop as loop_module
     else:
@@ -102,7 +148,7 @@ def autostart_wanted(path="setup.txt"):
 
 def start():
     # `s`: read setup.txt (setupfile.py), make the connections (rigstart.py), connect them
-    global bus, pins, mode
+    global bus, pins, mode, up_since
     if cons:
         print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
         return
@@ -125,25 +171,31 @@ def start():
     if not made:
         return
     bus, pins, mode = made
+    up_since = time.time()
     for c in cons:
         try:
             banner = c.connect()
-            print("Targ  %d connected to %s:%d, server %s" % (c.target.addr, c.pool[0], c.pool[1], banner))
+            # the first job at once: the pool drops a connection that asks none within 30 s,
+            # and the Mini Pro starts hashing before `l`
+            c.request_job()
+            c.send_job()
+            print("Targ  %d connected to %s:%d, server %s, first job sent" % (
+                c.target.addr, c.pool[0], c.pool[1], banner))
         except Exception as e:
             turn_over(c, e)
     gc.collect()
 
 
 def on_demand(n, ch):
-    # the keys mining does not need, from menukeys.py, loaded for the key and dropped again;
-    # the loop's module makes room for it (`l` loads it again)
+    # the keys mining does not need: `i` from rigstats.py, the others from menukeys.py, loaded
+    # for the key and dropped again; the loop's module makes room for it (`l` loads it again)
     sys.modules.pop("pollloop", None)
     sys.modules.pop("blockloop", None)
-    import menukeys
+    name = "rigstats" if ch == "i" else "menukeys"
     try:
-        menukeys.act(n, ch)
+        __import__(name).act(n, ch)
     finally:
-        del sys.modules["menukeys"]
+        sys.modules.pop(name, None)
 
 
 def menu():
@@ -174,6 +226,7 @@ def act(n, ch):
             c.close()
             c.retry_at = None
             print("closed")
+        print("back at the REPL: mydu.menu() returns to the menu")
         return False
     elif ch == "v":
         verbose = not verbose

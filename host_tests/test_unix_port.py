@@ -20,7 +20,7 @@ from minipro_sim import MiniPro, SimBus
 
 SHARE = re.compile(
     r"\*\*\* Targ  (\d+) Sta  C\n"
-    r"ela (\d+)  res (\d+)  rat (\d+)\n"
+    r"ela (\d+)  res  (\d+)  rat (\d+)\n"
     r"SndRes took  \d+\n"
     r"(GOOD|BLOCK|BAD,[^\n]*)\n"
     r"ReqJob took  \d+\n"
@@ -135,9 +135,9 @@ def test_pool_picker_down_is_one_line(tmp_path):
 
 def test_drop_with_a_bad_index_and_a_good_one(tmp_path, emulator):
     text = run_rig(tmp_path, "s 7d 1d o x", pool=("127.0.0.1", emulator.port))
-    assert "no connection 7 (0..2)\n" in text
+    assert "no connection 7: the index from o, 0..2\n" in text
     assert "dropped 21\n" in text
-    assert "cons 2\n0 20 " in text and "\n1 22 " in text
+    assert "cons 2\nidx addr sta st tmo\n0 20 " in text and "\n1 22 " in text
 
 
 def test_sim_with_the_firmware_core_behind_the_bus_mines_good_shares():

