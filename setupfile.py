@@ -14,7 +14,7 @@ def read_setup(path="setup.txt"):
             line = raw.decode()
         except UnicodeError:
             line = "\x80"
-        line = line.split("#")[0].strip()
+        line = line.replace("\t", " ").split("#")[0].strip()  # a tab is a space, as an editor shows it
         if not line:
             continue
         for ch in line:

