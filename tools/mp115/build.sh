@@ -51,5 +51,6 @@ GIT_CEILING_DIRECTORIES="$OUT" make -C "$SRC/ports/unix" -j2 --no-print-director
     CWARN="-Wall -Wno-error -Wno-unused-parameter" \
     MICROPY_MPYCROSS="$MPY_CROSS" >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log"; echo "mp115: build failed (full log: $OUT/build.log)" >&2; exit 1; }
-cp "$SRC/ports/unix/micropython" "$OUT/micropython"
+# a new file renamed over the old: a running interpreter keeps its own, and the copy never fails
+cp "$SRC/ports/unix/micropython" "$OUT/micropython.new" && mv -f "$OUT/micropython.new" "$OUT/micropython"
 "$OUT/micropython" -c "import sys; print('mp115: build/mp115/micropython is MicroPython %d.%d.%d, %d-bit' % (sys.implementation.version + (32 if sys.maxsize < 2**32 else 64,)))"
