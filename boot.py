@@ -1,5 +1,6 @@
 # boot.py - WiFi up from setup.txt's `wifi SSID PASSWORD` line, access point off, WebREPL on
 # when webrepl_cfg.py holds a real password. Nothing else: `import mydu` starts the rig.
+import gc
 import network
 import time
 
@@ -59,3 +60,6 @@ if wifi:
 else:
     print("WiFi: no wifi line in setup.txt")
 webrepl_on()
+# The firmware keeps boot.py's globals for good: drop them, so the rig finds the heap they took
+del wifi_from_setup, wifi_up, webrepl_on, wifi, WHY, PLACEHOLDER
+gc.collect()

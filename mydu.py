@@ -1,8 +1,8 @@
 # mydu.py - the rig's keyboard menu and its polling round-robin loop.
 # `import mydu` shows the prompt H>; input is "number, then one letter", no Enter.
 # What mining does not need is loaded only when a key asks for it, and dropped again:
-# setupfile.py and rigstart.py for `s`, rigstats.py for `i`, menukeys.py for the other keys;
-# the loop of setup.txt's mode (blockloop.py or pollloop.py) while `l` runs.
+# rigstart.py (and its setupfile.py) for `s` and at each `l`, rigstats.py for `i`, menukeys.py
+# for the other keys; the loop of setup.txt's mode (blockloop.py or pollloop.py) while `l` runs.
 import sys
 import gc
 import time
@@ -100,23 +100,6 @@ def mark():
         marks.pop(0)
 
 
-def refresh():
-    # the pool closes a connection idle for 90 s: one that it closed while the rig sat in the
-    # menu is closed here without a fault line, and the loop makes it again
-    for c in cons:
-        s = c.sock
-        if s is not None and c.state in "CJK":
-            p = select.poll()
-            p.register(s, select.POLLIN)
-            if p.poll(0):
-                try:
-                    gone = not s.recv(16)
-                except OSError:
-                    gone = True
-                if gone:
-                    c.close()
-
-
 def loop(n):
     # n rounds (0: 99999) of the loop of setup.txt's mode; True when a key ended it. The loop's
     # module stays loaded between loops; a menu key that needs room unloads it.
@@ -127,7 +110,7 @@ def loop(n):
     keys.register(sys.stdin, select.POLLIN)
     while keys.poll(0) and sys.stdin.read(1):  # typed before the loop began (the Enter after
         pass  # `l`): not a key for it. An empty read is the end of a test's input: stop there
-    refresh()
+    call("rigstart", "refresh", cons)
     if mode == "poll":
         import pollloop as loop_module
     else:
@@ -135,72 +118,40 @@ def loop(n):
     return loop_module.run(n, cons)
 
 
-def autostart_wanted(path="setup.txt"):
-    # `autostart yes` in setup.txt: after a reset the rig mines by itself (main.py imports mydu)
+def call(name, function, *args):
+    # a function of a module loaded for this call only and dropped again: what mining does not
+    # need stays out of RAM (a module has no other reference once the call returned)
     try:
-        for line in open(path):
-            if line.split("#")[0].split() == ["autostart", "yes"]:
-                return True
-    except OSError:
-        pass
-    return False
-
-
-def start():
-    # `s`: read setup.txt (setupfile.py), make the connections (rigstart.py), connect them
-    global bus, pins, mode, up_since
-    if cons:
-        print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
-        return
-    import setupfile
-    try:
-        cfg = setupfile.read_setup()
-    except (OSError, ValueError) as e:
-        print(e if isinstance(e, ValueError) else "setup.txt: cannot read it")
-        return
-    finally:
-        del sys.modules["setupfile"]
-    del setupfile  # the last reference: the parser's code goes before the connections come
-    gc.collect()
-    import rigstart
-    try:
-        made = rigstart.make_connections(cfg, cons)
-    finally:
-        del sys.modules["rigstart"]
-    del rigstart, cfg
-    if not made:
-        return
-    bus, pins, mode = made
-    up_since = time.time()
-    for c in cons:
-        try:
-            banner = c.connect()
-            # the first job at once: the pool drops a connection that asks none within 30 s,
-            # and the Mini Pro starts hashing before `l`
-            c.request_job()
-            c.send_job()
-            print("Targ  %d connected to %s:%d, server %s, first job sent" % (
-                c.target.addr, c.pool[0], c.pool[1], banner))
-        except Exception as e:
-            turn_over(c, e)
-    gc.collect()
-
-
-def on_demand(n, ch):
-    # the keys mining does not need: `i` from rigstats.py, the others from menukeys.py, loaded
-    # for the key and dropped again; the loop's module makes room for it (`l` loads it again)
-    sys.modules.pop("pollloop", None)
-    sys.modules.pop("blockloop", None)
-    name = "rigstats" if ch == "i" else "menukeys"
-    try:
-        __import__(name).act(n, ch)
+        return getattr(__import__(name), function)(*args)
     finally:
         sys.modules.pop(name, None)
 
 
+def start():
+    # `s`: read setup.txt, make the bus and the connections, connect them (rigstart.py)
+    global bus, pins, mode, up_since
+    if cons:
+        print("%d connections exist, s changes nothing (x, then l reconnects)" % len(cons))
+        return
+    made = call("rigstart", "make", cons)
+    if made:
+        bus, pins, mode = made
+        up_since = time.time()
+        call("rigstart", "connect_all", cons)
+        gc.collect()
+
+
+def on_demand(n, ch):
+    # the keys mining does not need: `i` from rigstats.py, the others from menukeys.py; the
+    # loop's module makes room for them (`l` loads it again)
+    sys.modules.pop("pollloop", None)
+    sys.modules.pop("blockloop", None)
+    call("rigstats" if ch == "i" else "menukeys", "act", n, ch)
+
+
 def menu():
     on_demand(0, "?")
-    if autostart_wanted():
+    if call("rigstart", "autostart_wanted"):
         print("autostart: s, then l until a key")
         act(0, "s")
         while cons and not loop(0):

@@ -40,6 +40,9 @@ ROUNDS = 1000
 CONFIGS = (("block", 3), ("block", 4), ("poll", 3), ("poll", 4))
 BOOT_LEFTOVERS = ((27000, "an older FAT board with WebREPL"), (20480, "the target: 20 KB"))
 FREE_LINE = re.compile(r"^FREE (\d+)$", re.M)
+# As the ESP starts: boot.py (WiFi, WebREPL), then main.py's `import mydu`; the free heap between
+# the two is what boot left the rig.
+AFTER_BOOT = "import gc\ngc.collect()\nprint('FREE %d' % gc.mem_free())\n"
 
 
 @dataclass
@@ -71,9 +74,8 @@ def run_clean(rig: Rig, mode: str, heap: int, rounds: int, free: int | None = No
     good_before = rig.emulator.stats.good
     with tempfile.TemporaryDirectory() as d:
         env = rig.setup(Path(d), mode)
-        if free is not None:
-            env["DUCO_FREE"] = str(free)
-        cmd = runner.command("import gc\nprint('FREE %d' % gc.mem_free())\nimport mydu", heap)
+        held = "import _boot\n_boot.hold(%d)\n" % free if free is not None else ""
+        cmd = runner.command("import boot\n" + held + AFTER_BOOT + "import mydu", heap)
         out = io.StringIO()
         rc, _ = sim.run_keys(cmd, Path(d), env, ["s", "%dl" % rounds, "i", "x"], 600, out)
     text = out.getvalue()
@@ -95,7 +97,7 @@ def peak_live(rig: Rig, mode: str, rounds: int) -> tuple[int, int]:
         env = rig.setup(Path(d), mode)
         env["ROUNDS"] = str(rounds)
         env["MICROPYPATH"] += ":%s" % TOOLS  # the probe itself, as source: loaded before the count
-        proc = subprocess.Popen(runner.command("import heap_probe"), cwd=d, env=env, stdin=subprocess.PIPE,
+        proc = subprocess.Popen(runner.command("import boot\nimport heap_probe"), cwd=d, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # "x" leaves the menu at import; stdin stays open and quiet, so no key ends a loop
         proc.stdin.write("x")  # type: ignore[union-attr]

@@ -1,11 +1,10 @@
 # The firmware's own start-up on the PC (on the ESP8266 its frozen _boot.py runs before boot.py):
 # the GC threshold at a quarter of the heap, as there; the stand-ins for the board's built-in
 # modules imported now, so that what they hold is taken before the rig starts and is never
-# counted as the rig's. DUCO_FREE=n leaves only n bytes free, the rest held in pieces with
-# small freed gaps between them, as a board's boot leaves its heap (file system buffers,
-# WebREPL, boot.py's leftovers): tools/bench_heap.py says what that stands for.
+# counted as the rig's. hold(n) leaves only n bytes free, the rest held in pieces with small
+# freed gaps between them, as a board's boot leaves its heap (file system buffers, WebREPL,
+# what boot.py compiled and freed): tools/bench_heap.py says what that stands for.
 import gc
-import os
 import machine  # noqa: F401
 import network  # noqa: F401
 import socket  # noqa: F401
@@ -14,7 +13,7 @@ gc.threshold((gc.mem_free() + gc.mem_alloc()) // 4)
 held = []
 
 
-def _hold(free):
+def hold(free):
     gaps = []
     while gc.mem_free() > free + 2048:
         gaps.append(bytearray(48))  # freed below: a hole a small object can use, a big one cannot
@@ -26,7 +25,4 @@ def _hold(free):
         held.append(bytearray(rest - 32))
 
 
-if os.getenv("DUCO_FREE"):
-    _hold(int(os.getenv("DUCO_FREE")))
-del _hold
 gc.collect()
