@@ -186,3 +186,12 @@ def test_autostart_mines_after_a_reset_until_a_key(tmp_path, emulator):
     assert "autostart: s, then l until a key\n" in dev.out
     assert "Loop Done\n" in dev.out and "Traceback" not in dev.out
     assert re.findall(r"^closed$", dev.out, re.M) == ["closed"] * 2
+
+
+def test_reconnects_beyond_five_sockets_ever_made_keep_working(tmp_path, emulator):
+    # lwIP's limit counts open TCP blocks: a closed socket gives its block back
+    emulator.faults.drop_after = 3  # the pool closes each connection after three messages
+    text = run_rig(tmp_path, "s 300l i x", targets=(20,), pool=("127.0.0.1", emulator.port))
+    assert "ENOMEM" not in text
+    reconnects = int(re.search(r"Reconnects  (\d+)\n", text).group(1))
+    assert reconnects >= 6 and SHARE.search(text)
