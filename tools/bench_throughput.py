@@ -11,6 +11,10 @@ logged (default 700 ms plus up to 200 ms of jitter per reply, 800 ms on average)
               nothing: hash / (hash + 2 x latency + I2C), from the measured mean hash and I2C time
   esp ms      CPU time of the device process per share (everything outside waits)
   reply ms    the mean of the log's ReqJob and SndRes times: each reply's latency as the ESP saw it
+
+The whole table takes about 14 minutes; it says how long at its start and reports each run as
+it ends. --quick (make bench-throughput QUICK=1) runs 1 and 4 targets for 10 s each, about a
+minute, for a first look.
 """
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ from minipro_sim import MiniPro, SimBus
 
 ESP_MAX_TARGETS = 4
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+FULL_TARGETS = "1 2 3 4 6 10"
+FULL_SECONDS = 60.0
+QUICK_TARGETS = "1 4"  # one target, and the most one ESP8266 holds: the table's headline ratio
+QUICK_SECONDS = 10.0
+START_S = 1.0  # the interpreter, its boot and the menu, before `s`
 
 
 class Device:
@@ -109,6 +118,18 @@ def run(n: int, mode: str, seconds: float, latency: int, jitter: int, rate: floa
     }
 
 
+def expected_seconds(n: int, mode: str, seconds: float, latency_s: float) -> float:
+    """A run's wall time: the start, `s` (a connect and a first job per target, one after the
+    other), the loop, and its last round (block: every target's result and job in turn; poll:
+    the exchanges in flight)."""
+    last_round = (2 * n if mode == "block" else 2) * latency_s
+    return START_S + n * latency_s + seconds + last_round
+
+
+def minutes(s: float) -> str:
+    return "%dm%02ds" % divmod(round(s), 60)
+
+
 def table(rows: list[dict]) -> str:
     lines = ["mode   targets  shares/min   duty   bound/min  bound duty  esp ms/share  reply ms",
              "-----  -------  ----------  -----  ---------  ----------  ------------  --------"]
@@ -121,27 +142,49 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--targets", default="1 2 3 4 6 10")
+    ap.add_argument("--quick", action="store_true",
+                    help='a first look in about a minute: --targets "%s" --seconds %g' % (QUICK_TARGETS, QUICK_SECONDS))
+    ap.add_argument("--targets", default=None, help='rig sizes (default "%s")' % FULL_TARGETS)
     ap.add_argument("--modes", default="block poll")
-    ap.add_argument("--seconds", type=float, default=60, help="loop time per rig")
+    ap.add_argument("--seconds", type=float, default=None, help="loop time per rig (default %g)" % FULL_SECONDS)
     ap.add_argument("--latency", type=int, default=700, help="emulator ms per reply, fixed part")
     ap.add_argument("--jitter", type=int, default=200, help="plus uniform 0..jitter ms")
     ap.add_argument("--rate", type=float, default=160.0, help="Mini Pro H/s")
     ap.add_argument("--heap", type=int, default=100000,
                     help="micropython -X heapsize (10 targets need more than the ESP8266's heap)")
-    args = ap.parse_args()
-    runner.ensure_built()
+    return ap
+
+
+def plan(args: argparse.Namespace) -> tuple[list[tuple[str, int]], float]:
+    """The runs (mode, targets) in order, and the loop seconds of each."""
+    targets = args.targets or (QUICK_TARGETS if args.quick else FULL_TARGETS)
+    seconds = args.seconds if args.seconds is not None else (QUICK_SECONDS if args.quick else FULL_SECONDS)
+    return [(mode, int(n)) for mode in args.modes.split() for n in targets.split()], seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments().parse_args(argv)
+    runs, seconds = plan(args)
+    latency_s = (args.latency + args.jitter / 2) / 1000
+    expected = [expected_seconds(n, mode, seconds, latency_s) for mode, n in runs]
     print("latency %d + 0..%d ms, %g H/s, difficulty 6, %g s per rig" % (
-        args.latency, args.jitter, args.rate, args.seconds), flush=True)
+        args.latency, args.jitter, args.rate, seconds))
+    print("%d runs, about %s in all%s" % (len(runs), minutes(sum(expected)),
+                                          "" if args.quick else " (QUICK=1: about a minute)"), flush=True)
+    runner.ensure_built()
     rows = []
-    for mode in args.modes.split():
-        for n in (int(x) for x in args.targets.split()):
-            rows.append(run(n, mode, args.seconds, args.latency, args.jitter, args.rate, args.heap))
-            r = rows[-1]
-            print("  %s %2d targets: %d shares, %.1f/min, duty %.0f%%" % (
-                mode, n, r["shares"], r["per_min"], 100 * r["duty"]), flush=True)
+    started = time.monotonic()
+    for k, (mode, n) in enumerate(runs):
+        print("[%d/%d] %s, %d target%s, %g s of loop ..." % (
+            k + 1, len(runs), mode, n, "s" if n > 1 else "", seconds), flush=True)
+        rows.append(run(n, mode, seconds, args.latency, args.jitter, args.rate, args.heap))
+        r = rows[-1]
+        took = time.monotonic() - started
+        left = sum(expected[k + 1:]) * took / sum(expected[:k + 1])  # scaled by how the estimate fared
+        print("  %s %2d targets: %d shares, %.1f/min, duty %.0f%%  (%s so far, about %s left)" % (
+            mode, n, r["shares"], r["per_min"], 100 * r["duty"], minutes(took), minutes(left)), flush=True)
     print(table(rows))
     by = {(r["mode"], r["targets"]): r for r in rows}
     if ("block", 4) in by and ("poll", 4) in by:

@@ -1,24 +1,32 @@
 """Put MicroPython on an ESP8266 (`make flash`) and the rig's files on it (`make deploy`).
 
 flash:  esptool erase-flash, then write-flash of the firmware file the operator names.
-deploy: compile the device modules with mpy-cross 1.15 (the rigs' firmware) into build/mpy/,
-        copy them, boot.py and the chosen setup file with ampy, remove the other form of each
-        copied module from the board, then list the board.
+deploy: check the setup file with the device's own parser (setupfile.py, run here on CPython)
+        and its mining key with the REST API, compile the device modules with mpy-cross 1.15
+        (the rigs' firmware) into build/mpy/, copy them, boot.py and the chosen setup file with
+        ampy, remove the other form of each copied module from the board, then list the board.
 
 Checks come first and fail with one line, before anything touches the board. Passwords and
-mining keys are never printed: only file names and placeholders are.
+mining keys are never printed: only file names, line numbers and placeholders are.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import http.client
+import importlib.util
+import json
 import os
 import shlex
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's tools, next to the python make runs this with
@@ -38,6 +46,10 @@ WEBREPL_PLACEHOLDER = "changeme"
 WEBREPL_PASS_LEN = range(4, 10)  # what the firmware's WebREPL accepts
 ESP_IMAGE_MAGIC = 0xE9  # first byte of an ESP8266 firmware image
 AMPY_TIMEOUT_S = 60.0  # a 10 KB put takes a few seconds; ampy itself would wait forever
+FAKES = ROOT / "host_tests" / "fakes"  # `micropython` (const) for the device's parser on CPython
+DEFAULT_API = "https://server.duinocoin.com"  # the REST API the official miners ask about keys
+API_TIMEOUT_S = 10.0
+NO_KEY = "None"  # setup.txt's key for a wallet without a mining key
 
 
 class DeployError(Exception):
@@ -119,6 +131,98 @@ def check_setup(setup: Path) -> list[str]:
     return notes
 
 
+def setup_parser() -> ModuleType:
+    """The device's setupfile.py, imported on CPython as the tests import it."""
+    if importlib.util.find_spec("micropython") is None and str(FAKES) not in sys.path:
+        sys.path.append(str(FAKES))
+    spec = importlib.util.spec_from_file_location("setupfile", ROOT / "setupfile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_setup(setup: Path) -> dict:
+    """What `s` on the ESP reads from the file; a file it would reject is refused here, in the
+    device's own words with the file's name ("setup.txt line 3: ..." -> "my-setup.txt line 3: ...")."""
+    try:
+        return setup_parser().read_setup(str(setup))
+    except ValueError as e:
+        why = str(e)
+        if why.startswith("setup.txt"):
+            why = shown(setup) + why[len("setup.txt"):]
+        raise DeployError("deploy: %s" % why) from None
+    except OSError:
+        raise DeployError("deploy: cannot read %s" % shown(setup)) from None
+
+
+# ---- the mining key, asked of the REST API ----
+
+def key_line(setup: Path) -> int:
+    """The number of the key line that counts (the last), 0 when there is none."""
+    number = 0
+    for n, line in enumerate(setup.read_bytes().decode("ascii", "replace").splitlines(), 1):
+        if line.split("#")[0].split()[:1] == ["key"]:
+            number = n
+    return number
+
+
+def ask_mining_key(api: str, user: str, key: str) -> dict:
+    """The API's answer to GET /mining_key?u=USER&k=KEY (no k for key None, as the official miners
+    ask). Raises OSError when the API cannot be reached, ValueError when it answers no JSON."""
+    query = {"u": user} if key == NO_KEY else {"u": user, "k": key}
+    url = "%s/mining_key?%s" % (api.rstrip("/"), urllib.parse.urlencode(query))
+    try:
+        with urllib.request.urlopen(url, timeout=API_TIMEOUT_S) as reply:
+            body = reply.read()
+    except urllib.error.HTTPError as e:
+        body = e.read()  # the API answers a refusal with JSON and an error status too
+        if not body.strip().startswith(b"{"):
+            raise OSError("HTTP %d" % e.code) from None
+    except ValueError:  # its text names the URL, and so the key: say it without
+        raise OSError("not a URL") from None
+    answer = json.loads(body)
+    if not isinstance(answer, dict):
+        raise ValueError("not a JSON object")
+    return answer
+
+
+def unreachable_reason(e: Exception) -> str:
+    """Why the API could not be asked, in a few words (never the URL: it holds the key)."""
+    if isinstance(e, urllib.error.URLError):
+        e = e.reason if isinstance(e.reason, Exception) else OSError(str(e.reason))
+    if isinstance(e, ValueError):
+        return "its answer is not JSON"
+    return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def check_mining_key(setup: Path, cfg: dict, api: str) -> str:
+    """Refuse a key the API says is wrong for the user; return the line to print otherwise."""
+    user, key = cfg["user"], cfg["key"]
+    try:
+        answer = ask_mining_key(api, user, key)
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        return "note: mining key not checked: %s not reachable (%s); copying anyway" % (
+            api, unreachable_reason(e))
+    message = " ".join(str(answer.get("message", "")).split())[:100]
+    if key != NO_KEY:
+        message = message.replace(key, "***")  # should the API ever echo it
+    if "too many requests" in message.lower():
+        return "note: mining key not checked: %s says %s; copying anyway" % (api, message)
+    if answer.get("success"):
+        if answer.get("has_key"):
+            return "mining key of user %s: right (checked with %s)" % (user, api)
+        if key == NO_KEY:
+            return "mining key of user %s: none, and key None says so (checked with %s)" % (user, api)
+        return ("note: user %s has no mining key (%s): the key in %s line %d is not needed, None is "
+                "enough" % (user, api, shown(setup), key_line(setup)))
+    if key == NO_KEY:
+        raise DeployError("deploy: %s: user %s has a mining key, and the file says key None: put the key "
+                          "in a key line (%s says: %s)" % (shown(setup), user, api, message))
+    raise DeployError("deploy: %s line %d: the mining key is not the one of user %s (%s says: %s)"
+                      % (shown(setup), key_line(setup), user, api, message))
+
+
 def webrepl_password(path: Path) -> str:
     """PASS of a webrepl_cfg file, read without running it."""
     if not path.is_file():
@@ -174,9 +278,13 @@ def module_copy(source: Path, name: str, as_source: bool) -> Copy:
     return Copy(compile_module(source, name), name + ".mpy", name + ".py")
 
 
-def plan(setup: Path | None, webrepl: Path, as_source: bool) -> tuple[list[Copy], list[str]]:
+def plan(setup: Path | None, webrepl: Path, as_source: bool,
+         api: str = DEFAULT_API) -> tuple[list[Copy], list[str]]:
     """Everything checked, modules compiled: what to copy, and the notes to print."""
-    notes = check_setup(setup) if setup is not None else []
+    notes = []
+    if setup is not None:
+        notes += check_setup(setup)
+        notes.append(check_mining_key(setup, parse_setup(setup), api))
     copy_webrepl = check_webrepl(webrepl)
     copies = [module_copy(ROOT / (m + ".py"), m, as_source) for m in MODULES]
     if copy_webrepl:
@@ -232,10 +340,10 @@ def shown(path: Path) -> str:
 
 
 def deploy(port: str, setup: Path | None, webrepl: Path, as_source: bool,
-           timeout_s: float = AMPY_TIMEOUT_S) -> int:
+           timeout_s: float = AMPY_TIMEOUT_S, api: str = DEFAULT_API) -> int:
     started = time.monotonic()
     check_port(port)
-    copies, notes = plan(setup, webrepl, as_source)
+    copies, notes = plan(setup, webrepl, as_source, api)
     for note in notes:
         print(note)
     board = Board(port, timeout_s)
@@ -273,12 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--webrepl", default=str(ROOT / "webrepl_cfg.py"))
     d.add_argument("--source", action="store_true", help="copy .py instead of .mpy")
     d.add_argument("--timeout", type=float, default=AMPY_TIMEOUT_S, help="seconds per ampy run")
+    d.add_argument("--api", default=DEFAULT_API, help="the REST API that checks the mining key")
     args = parser.parse_args(argv)
     try:
         if args.command == "flash":
             return flash(args.port, args.firmware, args.baud, args.dry_run)
         return deploy(args.port, Path(args.setup) if args.setup else None, Path(args.webrepl),
-                      args.source, args.timeout)
+                      args.source, args.timeout, args.api or DEFAULT_API)
     except DeployError as e:
         print(e, file=sys.stderr)
         return 1

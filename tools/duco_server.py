@@ -2,9 +2,11 @@
 
 Mining side (TCP): a banner on accept; each read is one message; MOTD, PING, JOB with a real
 job whose nonce is 1..100*diff, results checked with SHA-1 and answered GOOD / BLOCK /
-BAD,<reason>; one reply per request, each ending in "\\n"; idle timeouts. HTTP side: /getPool
-and /balances/<user>, the balance growing with accepted shares (the first 10 shares of a
-connection earn nothing, as on the real server).
+BAD,<reason>; one reply per request, each ending in "\\n"; idle timeouts. HTTP side: /getPool,
+/balances/<user>, the balance growing with accepted shares (the first 10 shares of a
+connection earn nothing, as on the real server), and /mining_key?u=USER&k=KEY, the key check the
+official miners (and make deploy) make, against the keys the emulator is given (a user it has no
+key for has none: success, has_key false).
 
 Faults for tests: latency (fixed plus jitter), BAD instead of a job, garbage instead of a job,
 a half line then close, a drop after N messages, refused connects, silence.
@@ -24,6 +26,7 @@ import socket
 import socketserver
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -70,6 +73,7 @@ class Faults:
     slow_fraction: float = 0.0  # this fraction of replies (at random, seeded) ...
     slow_ms: int = 10000  # ... comes this much later
     balance_fault: str = ""  # HTTP side: "bad_json" or "http_500" for /balances
+    mining_key_fault: str = ""  # HTTP side: "too_many" answers /mining_key "Too many requests"
     next_job: str = ""  # one shot for the next JOB: "bad", "garbage", "half", "silence"
     next_result: str = ""  # one shot for the next result: "close", "bad"
 
@@ -89,8 +93,10 @@ class Stats:
 class Emulator:
     def __init__(self, diff: int = 6, seed: int = 1, idle_first: float = 30.0, idle_after: float = 90.0,
                  faults: Faults | None = None, tier: TierMove | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 mining_keys: dict[str, str] | None = None) -> None:
         self.diff = diff
+        self.mining_keys = dict(mining_keys or {})  # user -> mining key; a user not here has none
         self.tier = tier or TierMove()
         self.clock = clock  # share times; tests on a fake clock pass theirs
         self.rng = random.Random(seed)
@@ -263,12 +269,31 @@ class Emulator:
             return "GOOD\n"
 
     # -- HTTP side ---------------------------------------------------------------------------
+    def mining_key_answer(self, query: str) -> dict:
+        """/mining_key?u=USER&k=KEY as the REST API answers it; no k (or None) asks with no key."""
+        fields = urllib.parse.parse_qs(query)
+        user = fields.get("u", [""])[0]
+        given = fields.get("k", ["None"])[0]
+        if self.faults.mining_key_fault == "too_many":
+            return {"success": False, "message": "Too many requests"}
+        if not user:
+            return {"success": False, "has_key": False, "message": "No username specified"}
+        key = self.mining_keys.get(user)
+        if key is None:
+            return {"success": True, "has_key": False, "message": "This user has no mining key"}
+        if given == key:
+            return {"success": True, "has_key": True, "message": "Mining key is valid"}
+        return {"success": False, "has_key": True, "message": "Invalid mining key"}
+
     def _http_handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         emulator = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path == "/getPool":
+                path, _, query = self.path.partition("?")
+                if path == "/mining_key":
+                    body: dict | str = emulator.mining_key_answer(query)
+                elif self.path == "/getPool":
                     port = emulator.tcp.server_address[1] if emulator.tcp else 0
                     body = {"name": "emulator", "ip": "127.0.0.1", "port": port, "success": True}
                 elif self.path.startswith("/balances/") and emulator.faults.balance_fault == "http_500":
@@ -351,12 +376,16 @@ def main() -> None:
     ap.add_argument("--tier-max-rate", type=float, default=0.0,
                     help="H/s at or above which a connection moves to the next tier (0: never)")
     ap.add_argument("--next-diff", type=int, default=16, help="the next tier's difficulty (MEGA: 16)")
+    ap.add_argument("--mining-key", action="append", default=[], metavar="USER:KEY",
+                    help="the mining key /mining_key accepts for USER (repeatable); other users have none")
     args = ap.parse_args()
+    mining_keys = dict(pair.partition(":")[::2] for pair in args.mining_key)
     faults = Faults(latency_ms=args.latency, jitter_ms=args.jitter, bad_job_every=args.bad_job_every,
                     garbage_every=args.garbage_every, half_line_every=args.half_line_every,
                     silence_every=args.silence_every, drop_after=args.drop_after, refuse=args.refuse)
     tier = TierMove(max_rate=args.tier_max_rate, next_diff=args.next_diff)
-    emulator = Emulator(diff=args.diff, seed=args.seed, faults=faults, tier=tier).start(args.port, args.http_port)
+    emulator = Emulator(diff=args.diff, seed=args.seed, faults=faults, tier=tier,
+                        mining_keys=mining_keys).start(args.port, args.http_port)
     print("mining 127.0.0.1:%d  http 127.0.0.1:%d" % (emulator.port, emulator.http_port), flush=True)
     try:
         threading.Event().wait()

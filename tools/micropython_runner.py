@@ -30,6 +30,7 @@ BUILD_INPUTS = [ROOT / "tools" / "mp115" / n for n in ("build.sh", "mpconfigvari
                                                         "mpconfigvariant.mk", "manifest.py")]
 BUILD_INPUTS += [FAKES / "upy" / "machine.py", FAKES / "upy" / "socket.py", FAKES / "upy" / "_boot.py", FAKES / "upy" / "rawrepl.py",
                  FAKES / "network.py", FAKES / "webrepl.py"]
+BUILD_INPUTS += [MP115.parent / "micropython-1.15" / "extmod" / "webrepl" / "websocket_helper.py"]  # v1.15's own
 
 
 def runner() -> str:

@@ -1,4 +1,4 @@
-"""Simulated Mini Pros on a simulated I2C bus, following ../shared/spec/i2c-target.md.
+"""Simulated Mini Pros on a simulated I2C bus, speaking the I2C letter protocol of docs/protocol.md.
 
 A MiniPro answers `S`, `R`, `E` at once (the sketch's receive interrupt) and queues every
 other letter for its main loop. It really hashes (DUCO-S1A, SHA-1) when `O` (or `Q` on a

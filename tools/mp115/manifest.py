@@ -5,3 +5,5 @@
 # Paths are relative to this file.
 freeze("../../host_tests/fakes/upy", ("_boot.py", "machine.py", "rawrepl.py", "socket.py"))
 freeze("../../host_tests/fakes", ("network.py", "webrepl.py"))
+# v1.15's own HTTP upgrade for WebREPL, frozen on the ESP8266 too (extmod/webrepl/manifest.py)
+freeze("$(MPY_DIR)/extmod/webrepl", "websocket_helper.py")
