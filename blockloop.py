@@ -18,11 +18,13 @@ def serve(c):
             nonce, ms = c.take_result()
             rate = mydu.rate_of(nonce, ms)
             print("ela %d  res  %d  rat %d" % (ms, nonce, rate))
-            took, feedback = c.submit(nonce, rate if mydu.send_rate else None)
+            c.ask_result(nonce, rate if mydu.send_rate else None)
+            took, feedback = c.reply()
             print("SndRes took  %d" % took)
             print(feedback)
         if c.state != "J":
-            print("ReqJob took  %d" % c.request_job())
+            c.ask_job()
+            print("ReqJob took  %d" % c.reply())
             if mydu.verbose:
                 print("job %s" % c.line.decode())
         print("Hashes sent  %d" % c.send_job())

@@ -53,16 +53,6 @@ def errname(e):
     return str(e)
 
 
-def _hex40(b):
-    if len(b) != 40:
-        return False
-    try:
-        binascii.unhexlify(b)
-    except ValueError:
-        return False
-    return True
-
-
 def check_nonce(last, expected, nonce):
     # DUCO-S1: sha1(last + str(nonce)) == expected; well under 1 ms on the ESP
     h = hashlib.sha1(last)
@@ -135,10 +125,6 @@ class Connection:
         self.state = "K"
         self.job_at = ticks_ms()
         return ticks_diff(ticks_ms(), t0)
-
-    def overdue(self):
-        # busy far longer than a whole job's range takes at 50 H/s: the target hangs
-        return ticks_diff(ticks_ms(), self.job_at) > 20 * (100 * self.diff + 1) + 5000
 
     def unhang(self):
         # reset a target that stayed busy too long; its job goes to it again once it answers
@@ -233,24 +219,25 @@ class Connection:
             raise self.broken("line too long %r" % self.line[:40])
         return False
 
-    def waited(self):
-        # ms since the message in flight was sent
-        return ticks_diff(ticks_ms(), self.sent_at)
-
     def ask_job(self):
         self.state = "R"
         self.send(b"JOB,%s,AVR,%s\n" % (self.user, self.key))
 
     def got_job(self):
         # the reply to JOB: "last,expected,diff"; returns the ms it took ("ReqJob took")
-        took = self.waited()
+        took = ticks_diff(ticks_ms(), self.sent_at)
         n = self.n
         n[REQUESTS] += 1
         n[REQ_SEND] += self.zwi
         n[REQ_WAIT] += took
         self.line = line = self.line.strip()  # from here on the job: last at 0..40, expected at 41..81
         parts = line.split(b",")
-        if len(parts) != 3 or not _hex40(parts[0]) or not _hex40(parts[1]) or not parts[2].isdigit():
+        try:  # two hashes of 40 hex digits and a difficulty
+            if len(parts) != 3 or len(parts[0]) != 40 or len(parts[1]) != 40 or not parts[2].isdigit():
+                raise ValueError
+            binascii.unhexlify(parts[0])
+            binascii.unhexlify(parts[1])
+        except ValueError:
             self.state = "C"
             raise DucoError("no job: %s" % line[:60].decode())
         self.diff = int(parts[2])
@@ -270,7 +257,7 @@ class Connection:
 
     def got_feedback(self):
         # GOOD, BLOCK or BAD,<reason>; returns (ms, feedback)
-        took = self.waited()
+        took = ticks_diff(ticks_ms(), self.sent_at)
         line = self.line.strip()
         n = self.n
         n[RESULTS] += 1
@@ -285,15 +272,9 @@ class Connection:
             n[REJECTED] += 1
         return took, line.decode()
 
-    # -- the blocking exchanges of the faithful loop ---------------------------------------
-    def request_job(self):
-        self.ask_job()
+    def reply(self):
+        # the faithful loop's blocking wait: the reply to the message in flight, read and
+        # finished (got_job's or got_feedback's result)
         while not self.more():
             pass
-        return self.got_job()
-
-    def submit(self, nonce, rate):
-        self.ask_result(nonce, rate)
-        while not self.more():
-            pass
-        return self.got_feedback()
+        return self.got_job() if self.state == "R" else self.got_feedback()

@@ -1,6 +1,7 @@
 # i2cfree.py - free a stuck I2C bus. Loaded by mydu only after a bus error, then dropped.
 import time
 from machine import Pin
+from duclas import errname
 
 
 def unstick(scl_pin, sda_pin):
@@ -25,8 +26,12 @@ def unstick(scl_pin, sda_pin):
 
 
 def free_bus(bus, pins):
-    # if a target holds SDA low, clock it free; then start the bus again in either case, since
-    # the check drove the pins as plain GPIOs. pins: (scl, sda, freq). Returns True when stuck.
-    stuck = unstick(pins[0], pins[1])
-    bus.init(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
-    return stuck
+    # after a bus error: if a target holds SDA low, clock it free; then start the bus again in
+    # either case, since the check drove the pins as plain GPIOs. pins: (scl, sda, freq)
+    try:
+        stuck = unstick(pins[0], pins[1])
+        bus.init(scl=Pin(pins[0]), sda=Pin(pins[1]), freq=pins[2])
+        if stuck:
+            print("*** I2C bus was stuck (SDA low), freed with SCL pulses")
+    except OSError as e:
+        print("*** I2C bus check failed: %s" % errname(e))

@@ -34,20 +34,16 @@ class Target:
         self.i2c.readfrom_into(self.addr, self.st)
         return self.st
 
-    def ready(self):
-        # poll S until the target has carried out its queued letter; False if still busy
+    def send(self, letter, data=b""):
+        # a queued letter: written once S says the target carried out the previous one; a
+        # target still busy after 10 polls 1 ms apart is stuck, which reads as a bus timeout
         for _ in range(_POLLS):
             if self.status()[0] != 66:  # not "B"
-                return True
+                self.write(letter, data)
+                return
             self.busy += 1
             time.sleep_ms(1)
-        return False
-
-    def send(self, letter, data=b""):
-        # a queued letter: only written once the target took the previous one
-        if not self.ready():
-            raise OSError(errno.ETIMEDOUT)  # as a bus timeout: the target is stuck
-        self.write(letter, data)
+        raise OSError(errno.ETIMEDOUT)
 
     def number(self, letter):
         # R (the nonce) or E (the ms it took): up to 5 digits

@@ -61,7 +61,7 @@ def act(n, ch):
                 c.connect()
                 print("connected %d" % c.target.addr)
             except DucoError as e:
-                mydu.fault(c, e)
+                mydu.turn_over(c, e)
         elif ch == "m":
             c.retry_at = None
             import blockloop  # one turn of the faithful loop, whatever the mode

@@ -20,31 +20,6 @@ marks = []  # (time.time(), accepted, rejected) once a minute, the last 11: `i`'
 send_rate = False  # `h`: send the target's hash rate with each result (the ported rigs leave it to the pool)
 
 
-def fault(c, e):
-    # one line naming what and where; the connection is retried after a back-off that grows
-    # while the same trouble comes back (2, 4 ... 32 s), and starts again for a new one
-    why = str(e)
-    c.failures = c.failures + 1 if why[:6] == c.fault_kind else 1
-    c.fault_kind = why[:6]  # "I2C er", "server", "no job", ...
-    wait = min(2 ** c.failures, 32)
-    c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
-    print("*** Targ  %d %s, retry in %d s" % (c.target.addr, why, wait))
-    if isinstance(e, BusError):
-        free_bus()
-
-
-def free_bus():
-    # after a bus error: free the bus if a target holds SDA low (i2cfree.py, loaded for this)
-    import i2cfree
-    try:
-        if i2cfree.free_bus(bus, pins):
-            print("*** I2C bus was stuck (SDA low), freed with SCL pulses")
-    except OSError as e:
-        print("*** I2C bus check failed: %s" % errname(e))
-    finally:
-        del sys.modules["i2cfree"]
-
-
 def begin_turn(c):
     # the start of a connection's turn in either loop: the target's run state letter,
     # or None when there is nothing to do (waiting out a back-off, or the target is busy)
@@ -55,7 +30,8 @@ def begin_turn(c):
         c.connect()
         st = c.poll()
     if st == "B":
-        if c.state in "KJD" and c.overdue():
+        # busy far longer than a whole job's range takes at 50 H/s: the target hangs
+        if c.state in "KJD" and time.ticks_diff(time.ticks_ms(), c.job_at) > 20 * (100 * c.diff + 1) + 5000:
             raise c.unhang()
         return None
     if c.state == "K" and st != "C":
@@ -70,14 +46,23 @@ def rate_of(nonce, ms):
 
 
 def turn_over(c, e):
-    # how a turn ends on an exception: one line, a back-off, and the loop goes on
-    if isinstance(e, DucoError):
-        fault(c, e)
-    elif isinstance(e, MemoryError):
+    # how a turn ends on an exception: one line naming what and where; the connection is
+    # retried after a back-off that grows while the same trouble comes back (2, 4 ... 32 s),
+    # and starts again for a new one; after a bus error the bus is checked (i2cfree.py)
+    if isinstance(e, MemoryError):
         gc.collect()
-        fault(c, "out of memory in its turn")
+        why = "out of memory in its turn"
+    elif isinstance(e, DucoError):
+        why = str(e)
     else:  # a rig runs unattended: one line, and the other targets go on
-        fault(c, "%s %s" % (type(e).__name__, e))
+        why = "%s %s" % (type(e).__name__, e)
+    c.failures = c.failures + 1 if why[:6] == c.fault_kind else 1
+    c.fault_kind = why[:6]  # "I2C er", "server", "no job", ...
+    wait = min(2 ** c.failures, 32)
+    c.retry_at = time.ticks_add(time.ticks_ms(), wait * 1000)
+    print("*** Targ  %d %s, retry in %d s" % (c.target.addr, why, wait))
+    if isinstance(e, BusError):
+        call("i2cfree", "free_bus", bus, pins)
 
 
 def is_key():
@@ -141,16 +126,8 @@ def start():
         gc.collect()
 
 
-def on_demand(n, ch):
-    # the keys mining does not need: `i` from rigstats.py, the others from menukeys.py; the
-    # loop's module makes room for them (`l` loads it again)
-    sys.modules.pop("pollloop", None)
-    sys.modules.pop("blockloop", None)
-    call("rigstats" if ch == "i" else "menukeys", "act", n, ch)
-
-
 def menu():
-    on_demand(0, "?")
+    act(0, "?")  # the help line
     if call("rigstart", "autostart_wanted"):
         print("autostart: s, then l until a key")
         act(0, "s")
@@ -185,8 +162,11 @@ def act(n, ch):
     elif ch == "h":
         send_rate = not send_rate
         print("send hashrate %s" % send_rate)
-    else:
-        on_demand(n, ch)
+    else:  # the keys mining does not need: `i` from rigstats.py, the others from menukeys.py;
+        # the loop's module makes room for them (`l` loads it again)
+        sys.modules.pop("pollloop", None)
+        sys.modules.pop("blockloop", None)
+        call("rigstats" if ch == "i" else "menukeys", "act", n, ch)
     return True
 
 

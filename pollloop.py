@@ -5,6 +5,7 @@
 # per connection. Loaded by mydu for `l` in that mode.
 import sys
 import gc
+import time
 import select
 import mydu
 
@@ -93,7 +94,7 @@ def _events(cons, wait_ms):
         else:  # stdin
             key = mydu.is_key() or key
     for c in cons:
-        if c.state in "RE" and c.waited() > c.timeout * 1000:
+        if c.state in "RE" and time.ticks_diff(time.ticks_ms(), c.sent_at) > c.timeout * 1000:
             _fail(c, c.broken("server error ETIMEDOUT"))
     return key, len(events)
 

@@ -61,7 +61,8 @@ def connect_all(cons):
             banner = c.connect()
             # the first job at once: the pool drops a connection that asks none within 30 s,
             # and the Mini Pro starts hashing before `l`
-            c.request_job()
+            c.ask_job()
+            c.reply()
             c.send_job()
             print("Targ  %d connected to %s:%d, server %s, first job sent" % (
                 c.target.addr, c.pool[0], c.pool[1], banner))

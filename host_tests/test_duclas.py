@@ -14,6 +14,18 @@ from recording_bus import RecordingBus
 NAME = b"I2C 20 AVR Miner (DUCO-S1A) v2.47"
 
 
+def request_job(c: Connection) -> int:
+    """JOB and its reply, as the faithful loop waits for it: the ms it took."""
+    c.ask_job()
+    return c.reply()
+
+
+def submit(c: Connection, nonce: int, rate: int | None) -> tuple[int, str]:
+    """A result and its feedback, as the faithful loop waits for them: (ms, feedback)."""
+    c.ask_result(nonce, rate)
+    return c.reply()
+
+
 def connection(sim_bus, clock, port, minipro_cls, addr=20):
     sim_bus.targets.append(minipro_cls(addr, clock=clock))
     machine.bus = RecordingBus(sim_bus)
@@ -23,7 +35,7 @@ def connection(sim_bus, clock, port, minipro_cls, addr=20):
 def job_hashed(c, clock):
     """Connect, fetch a job, give it to the target, let it hash: the nonce it found."""
     c.connect()
-    c.request_job()
+    request_job(c)
     c.send_job()
     return hash_share(c, clock)[0]
 
@@ -38,13 +50,13 @@ def test_one_share_end_to_end_is_good_and_counted(sim_bus, clock, emulator, mini
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     assert c.connect() == "3.0" and c.state == "C"
     assert c.ducoid == sim_bus.targets[0].ducoid.encode()
-    c.request_job()
+    request_job(c)
     assert c.state == "J" and c.diff == 6
     c.send_job()
     assert c.state == "K"
     nonce, ms = hash_share(c, clock)
     assert check_nonce(c.line[:40], c.line[41:81], nonce)
-    took, feedback = c.submit(nonce, 160)
+    took, feedback = submit(c, nonce, 160)
     assert feedback == "GOOD" and c.state == "C"
     assert (c.n[REQUESTS], c.n[RESULTS], c.n[ACCEPTED], c.n[REJECTED]) == (1, 1, 1, 0)
     assert emulator.stats.good == 1
@@ -55,7 +67,7 @@ def test_wrong_nonce_is_a_target_fault_and_never_submitted(sim_bus, clock, emula
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     nonce = job_hashed(c, clock)
     with pytest.raises(DucoError, match="wrong nonce"):
-        c.submit(nonce + 1, 160)
+        submit(c, nonce + 1, 160)
     assert c.n[FAULTS] == 1 and c.n[RESULTS] == 0
     assert emulator.stats.good + emulator.stats.bad == 0
 
@@ -65,7 +77,7 @@ def test_bad_instead_of_a_job_keeps_the_connection(sim_bus, clock, emulator, min
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="no job: BAD,Too many workers"):
-        c.request_job()
+        request_job(c)
     assert c.state == "C" and c.sock is not None
 
 
@@ -74,9 +86,9 @@ def test_garbage_instead_of_a_job_is_not_sent_to_the_target(sim_bus, clock, emul
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="no job"):
-        c.request_job()
+        request_job(c)
     with pytest.raises(DucoError):
-        c.request_job()
+        request_job(c)
     assert not [w for w in c.target.i2c.bus.queued() if w[:1] in b"LMNO"]
 
 
@@ -85,7 +97,7 @@ def test_half_line_then_close_disconnects(sim_bus, clock, emulator, minipro_cls)
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
     with pytest.raises(DucoError, match="half line"):
-        c.request_job()
+        request_job(c)
     assert c.state == "D" and c.sock is None
 
 
@@ -106,7 +118,7 @@ def test_silence_after_job_times_out(sim_bus, clock, emulator, minipro_cls):
     c.timeout = 0.2
     c.connect()
     with pytest.raises(DucoError, match="server error"):
-        c.request_job()
+        request_job(c)
     assert c.state == "D"
 
 
@@ -141,7 +153,7 @@ def test_absent_target_is_an_i2c_error_before_any_socket(sim_bus, clock, emulato
 def test_rejected_share_is_counted(sim_bus, clock, emulator, minipro_cls):
     emulator.faults.result_reply = "BAD,Incorrect result"
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
-    took, feedback = c.submit(job_hashed(c, clock), 0)
+    took, feedback = submit(c, job_hashed(c, clock), 0)
     assert feedback == "BAD,Incorrect result"
     assert (c.n[ACCEPTED], c.n[REJECTED]) == (0, 1)
 
@@ -150,7 +162,7 @@ def test_difficulty_above_99_is_not_sent_to_the_target(sim_bus, clock, emulator,
     emulator.diff = 120
     c = connection(sim_bus, clock, emulator.port, minipro_cls)
     c.connect()
-    c.request_job()
+    request_job(c)
     with pytest.raises(DucoError, match="difficulty 120"):
         c.send_job()
     assert not [w for w in c.target.i2c.bus.queued() if w[:1] in b"LMNO"]
@@ -162,5 +174,5 @@ def test_lost_result_is_reported_with_its_nonce(sim_bus, clock, emulator, minipr
     c.sock.close()
     c.sock = socket.socket()  # a dead socket: the send fails
     with pytest.raises(DucoError, match="result %d lost" % nonce):
-        c.submit(nonce, 0)
+        submit(c, nonce, 0)
     assert c.n[LOST] == 1 and c.state == "D"

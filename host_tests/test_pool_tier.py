@@ -39,6 +39,18 @@ def pool(clock):
     emu.stop()
 
 
+def request_job(c: Connection) -> int:
+    """JOB and its reply, as the faithful loop waits for it: the ms it took."""
+    c.ask_job()
+    return c.reply()
+
+
+def submit(c: Connection, nonce: int, rate: int | None) -> tuple[int, str]:
+    """A result and its feedback, as the faithful loop waits for them: (ms, feedback)."""
+    c.ask_result(nonce, rate)
+    return c.reply()
+
+
 def connection(sim_bus, clock, port: int, target_cls, hash_rate: float) -> tuple[Connection, RecordingBus]:
     sim_bus.targets.append(target_cls(20, hash_rate=hash_rate, clock=clock))
     bus = RecordingBus(sim_bus)
@@ -50,14 +62,14 @@ def connection(sim_bus, clock, port: int, target_cls, hash_rate: float) -> tuple
 def one_share(c: Connection, clock, report_rate: bool = True) -> tuple[int, str]:
     """Job, hash, result, as the blocking loop runs it: (the job's difficulty, the feedback).
     report_rate: the result carries the rig's rate, as after the menu's `h`."""
-    c.request_job()
+    request_job(c)
     diff = c.diff
     c.send_job()
     while c.poll() != "C":
         clock.advance(0.05)
     nonce, ms = c.take_result()
     rate = (1000 * nonce + ms // 2) // ms if ms else 0  # the rig's rate: round(1000 * nonce / ms)
-    return diff, c.submit(nonce, rate if report_rate else None)[1]
+    return diff, submit(c, nonce, rate if report_rate else None)[1]
 
 
 def d_letters(bus: RecordingBus) -> list[bytes]:
