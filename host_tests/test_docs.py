@@ -92,7 +92,9 @@ def sim_with_keys(cmds: list[str]) -> None:
 
 def make_help(cmds: list[str]) -> None:
     for cmd in cmds:
-        r = subprocess.run(shlex.split(cmd), cwd=ROOT, capture_output=True, text=True, timeout=30)
+        # as typed in a shell: not a make inside `make test`, which would add its directory lines
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+        r = subprocess.run(shlex.split(cmd), cwd=ROOT, capture_output=True, text=True, timeout=30, env=env)
         assert r.returncode == 0 and r.stdout.startswith("usage: make TARGET"), r.stdout + r.stderr
 
 

@@ -55,6 +55,7 @@ def test_make_sim_serves_webrepl_with_its_own_password_and_the_same_console(tmp_
     try:
         m = wait_for_line(lines, re.compile(r"sim: WebREPL on ws://127\.0\.0\.1:(\d+), its password in (\S+)"), 60)
         assert int(m[1]) == port
+        wait_for_line(lines, re.compile(r"WebREPL daemon started on ws://"), 60)  # the device listens now
         password = pass_of(open(m[2]).read())
         assert password and password != "changeme" and password not in "".join(lines)
         with WebReplConsole("127.0.0.1", port, password, timeout=30) as console:
