@@ -54,7 +54,7 @@ Variables
   RATE=160           sim: the simulated Mini Pros' hash rate, H/s
   HEAP=38912         sim: micropython's heap in bytes (the ESP8266's)
   TARGETS_IMPL=python  sim: python (the model) or firmware (the sketch's own core) behind the bus
-  MODE=block         sim: block (the faithful loop) or poll (the overlapped one)
+  MODE=block         sim, soak: block (the faithful loop) or poll (the overlapped one)
   QUICK=1            bench-throughput: 1 and 4 targets, 10 s each, about a minute
   SOAK_MINUTES=10    soak: how long
   PORT=/dev/ttyUSB0  flash, deploy, flash-target: the serial port
@@ -109,7 +109,7 @@ SOAK_MINUTES ?= 10
 .PHONY: soak
 # not part of `make test`: a bounded run with a fault every few seconds (see tools/soak.py)
 soak: $(VENV)
-	$(PY) tools/soak.py --minutes $(SOAK_MINUTES)
+	$(PY) tools/soak.py --minutes $(SOAK_MINUTES) --mode $(MODE)
 
 QUICK ?=
 .PHONY: bench-throughput

@@ -1,5 +1,7 @@
 """`make soak`: the rig of 3 targets against the emulator, a fault every few seconds at random
-(seeded), for a bounded time, under `micropython -X heapsize=64000`.
+(seeded), for a bounded time, on the rigs' interpreter (MicroPython 1.15 built as the ESP8266 port,
+the .mpy files deploy copies) in the ESP8266's heap of 38,912 bytes, started as the ESP starts:
+boot.py, then the rig. `--mode poll` soaks the overlapped loop.
 
 Prints shares accepted, faults injected, faults recovered (the target hit got an accepted share
 afterwards), shares lost, the peak live heap, and each target's longest time without an accepted
@@ -127,6 +129,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=160.0, help="Mini Pro H/s")
     ap.add_argument("--every", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
                     help="seconds between faults, uniform")
+    ap.add_argument("--mode", choices=("block", "poll"), default="block", help="setup.txt's mode: the loop soaked")
     ap.add_argument("--log", default=str(sim.ROOT / "build" / "soak.log"))
     args = ap.parse_args()
     runner.ensure_built()
@@ -138,11 +141,11 @@ def main() -> int:
     bus_port = bus_server.serve(bus).server_address[1]
     folder = Path(args.log).parent / "soak-run"
     folder.mkdir(parents=True, exist_ok=True)
-    sim.write_setup(folder, ("127.0.0.1", emulator.port), TARGETS)
+    sim.write_setup(folder, ("127.0.0.1", emulator.port), TARGETS, "mode " + args.mode)
     env = sim.device_env(bus_port)
     env["SOAK_SECONDS"] = str(int(args.minutes * 60))
     env["MICROPYPATH"] += ":%s" % Path(__file__).resolve().parent
-    proc = subprocess.Popen(runner.command("import soak_probe", args.heap),
+    proc = subprocess.Popen(runner.command("import boot\nimport soak_probe", args.heap),
                             cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     proc.stdin.write("x")  # type: ignore[union-attr]  # leaves the menu; the pipe stays open and quiet
@@ -156,7 +159,8 @@ def main() -> int:
     undo: list[tuple[float, object]] = []
     end = t0 + args.minutes * 60
     next_fault = t0 + 10 + rng.uniform(*args.every)  # let every target mine first
-    print("soak: %g min, seed %d, heap %s, log %s" % (args.minutes, args.seed, args.heap, args.log), flush=True)
+    print("soak: %g min, mode %s, seed %d, heap %s, MicroPython %s, log %s" % (
+        args.minutes, args.mode, args.seed, args.heap, runner.runner(), args.log), flush=True)
     while proc.poll() is None and time.monotonic() < end + 60:
         now = time.monotonic()
         for item in [u for u in undo if u[0] <= now]:
