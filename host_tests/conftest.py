@@ -82,3 +82,15 @@ def minipro_cls(request):
     from minipro_sim import MiniPro
 
     return MiniPro
+
+
+def request_job(c) -> int:
+    """JOB and its reply, as the faithful loop waits for it: the ms it took."""
+    c.ask_job()
+    return c.reply()
+
+
+def submit(c, nonce: int, rate: int | None) -> tuple[int, str]:
+    """A result and its feedback, as the faithful loop waits for them: (ms, feedback)."""
+    c.ask_result(nonce, rate)
+    return c.reply()

@@ -9,21 +9,10 @@ import pytest
 import machine
 from duclas import ACCEPTED, FAULTS, LOST, REJECTED, REQUESTS, RESULTS, Connection, DucoError, check_nonce
 from i2ct import Target
+from conftest import request_job, submit
 from recording_bus import RecordingBus
 
 NAME = b"I2C 20 AVR Miner (DUCO-S1A) v2.47"
-
-
-def request_job(c: Connection) -> int:
-    """JOB and its reply, as the faithful loop waits for it: the ms it took."""
-    c.ask_job()
-    return c.reply()
-
-
-def submit(c: Connection, nonce: int, rate: int | None) -> tuple[int, str]:
-    """A result and its feedback, as the faithful loop waits for them: (ms, feedback)."""
-    c.ask_result(nonce, rate)
-    return c.reply()
 
 
 def connection(sim_bus, clock, port, minipro_cls, addr=20):

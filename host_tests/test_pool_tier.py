@@ -17,7 +17,7 @@ import sys
 import pytest
 
 import machine
-from conftest import fake_loop_waits, import_mydu
+from conftest import fake_loop_waits, import_mydu, request_job, submit
 from duclas import ACCEPTED, REJECTED, Connection
 from duco_server import TOO_FAST, Emulator, TierMove
 from i2ct import Target
@@ -37,18 +37,6 @@ def pool(clock):
     emu = Emulator(seed=7, tier=TierMove(max_rate=AVR_MAX_RATE, next_diff=MEGA_DIFF), clock=clock).start()
     yield emu
     emu.stop()
-
-
-def request_job(c: Connection) -> int:
-    """JOB and its reply, as the faithful loop waits for it: the ms it took."""
-    c.ask_job()
-    return c.reply()
-
-
-def submit(c: Connection, nonce: int, rate: int | None) -> tuple[int, str]:
-    """A result and its feedback, as the faithful loop waits for them: (ms, feedback)."""
-    c.ask_result(nonce, rate)
-    return c.reply()
 
 
 def connection(sim_bus, clock, port: int, target_cls, hash_rate: float) -> tuple[Connection, RecordingBus]:

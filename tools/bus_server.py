@@ -45,8 +45,11 @@ def serve(bus: SimBus, port: int = 0) -> socketserver.ThreadingTCPServer:
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
-            for raw in self.rfile:
-                self.wfile.write((answer(bus, raw.decode("ascii", "replace")) + "\n").encode())
+            try:
+                for raw in self.rfile:
+                    self.wfile.write((answer(bus, raw.decode("ascii", "replace")) + "\n").encode())
+            except ConnectionError:  # the device process ended mid-transaction: nothing to answer
+                pass
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
