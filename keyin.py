@@ -3,20 +3,16 @@
 import sys
 
 
-def key():
-    ch = sys.stdin.read(1)
-    return ch if ch else "x"  # end of input leaves the menu
-
-
 def ask(prompt):
     # -> (number, letter); no number means 0
     print(prompt, end="")
     num = ""
-    ch = key()
-    while "0" <= ch <= "9" or ch in " \r\n":
+    while True:
+        ch = sys.stdin.read(1) or "x"  # the end of input leaves the menu
         if "0" <= ch <= "9":
             num += ch
             print(ch, end="")
-        ch = key()
+        elif ch not in " \r\n":
+            break
     print(ch)
     return (int(num) if num else 0), ch

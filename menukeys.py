@@ -37,7 +37,9 @@ def act(n, ch):
             for k in range(len(c.n)):
                 c.n[k] = 0
             c.target.busy = 0
-        mydu.marks.clear()
+        marks = mydu.marks
+        for k in range(len(marks)):
+            marks[k] = 0
         print("statistics zeroed")
     elif ch == "t":
         n = n or 10

@@ -7,6 +7,7 @@ import sys
 import gc
 import time
 import select
+from array import array
 from duclas import DucoError, BusError, errname, FAULTS, ACCEPTED, REJECTED
 from keyin import ask
 
@@ -16,7 +17,9 @@ pins = (5, 4, 100000)  # scl, sda, freq of the bus, from setup.txt
 mode = "block"  # setup.txt `mode poll`: the overlapped loop of pollloop.py
 verbose = False  # `v`: print each job
 up_since = 0  # time.time() at `s`, for the rig's uptime in `i`
-marks = []  # (time.time(), accepted, rejected) once a minute, the last 11: `i`'s last 10 minutes
+# `i`'s last 10 minutes: a ring of 11 minutes, each (time.time(), accepted, rejected) at its start
+marks = array("i", bytes(4 * 33))
+marked = -1  # the last minute since `s` noted in marks
 send_rate = False  # `h`: send the target's hash rate with each result (the ported rigs leave it to the pool)
 
 
@@ -73,16 +76,20 @@ def is_key():
 
 def mark():
     # called by the loops every round; once a minute it notes the totals `i` counts from
-    now = time.time()
-    if marks and now - marks[-1][0] < 60:
+    global marked
+    now = int(time.time())  # seconds: an int on the ESP already, a float on a PC
+    m = (now - up_since) // 60
+    if m == marked:
         return
+    marked = m
     a = r = 0
     for c in cons:
         a += c.n[ACCEPTED]
         r += c.n[REJECTED]
-    marks.append((now, a, r))
-    if len(marks) > 11:
-        marks.pop(0)
+    k = 3 * (m % 11)
+    marks[k] = now
+    marks[k + 1] = a
+    marks[k + 2] = r
 
 
 def loop(n):
@@ -121,7 +128,7 @@ def start():
     made = call("rigstart", "make", cons)
     if made:
         bus, pins, mode = made
-        up_since = time.time()
+        up_since = int(time.time())
         call("rigstart", "connect_all", cons)
         gc.collect()
 

@@ -126,8 +126,13 @@ def run(n, cons):
         else:
             allbus = 0
     # finish what is in flight, so the menu finds every connection between exchanges
-    while [c for c in cons if c.state in "RE"]:
-        if _events(cons, 100)[0]:
+    flying = True
+    while flying:
+        flying = False
+        for c in cons:
+            if c.state in "RE":
+                flying = True
+        if flying and _events(cons, 100)[0]:
             key = True
     print("Loop Done")
     return key

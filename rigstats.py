@@ -33,7 +33,7 @@ def _rate(shares, seconds):
 
 
 def rig(cons):
-    now = time.time()
+    now = int(time.time())
     up = now - mydu.up_since
     print("Rig up %dh%02dm%02ds" % (up // 3600, up // 60 % 60, up % 60))
     a = r = 0
@@ -42,9 +42,11 @@ def rig(cons):
         r += c.n[REJECTED]
     print("Shares per minute  life %s accepted %s rejected" % (_rate(a, up), _rate(r, up)))
     t, a0, r0 = now, a, r  # the mark closest to 10 minutes ago, not older
-    for m in mydu.marks:
-        if now - m[0] <= 600:
-            t, a0, r0 = m
+    marks = mydu.marks
+    for m in range(max(mydu.marked - 10, 0), mydu.marked + 1):
+        k = 3 * (m % 11)
+        if marks[k] and now - marks[k] <= 600:  # 0: zeroed by `u`
+            t, a0, r0 = marks[k], marks[k + 1], marks[k + 2]
             break
     print("Shares per minute  last 10 min %s accepted %s rejected" % (
         _rate(a - a0, now - t), _rate(r - r0, now - t)))
