@@ -10,16 +10,15 @@ def read_setup(path="setup.txt"):
     n = 0
     for raw in open(path, "rb"):
         n += 1
-        try:
-            line = raw.decode()
-        except UnicodeError:
-            line = "\x80"
-        line = line.replace("\t", " ").split("#")[0].strip()  # a tab is a space, as an editor shows it
-        if not line:
+        raw = raw.replace(b"\t", b" ").split(b"#")[0].strip()  # a tab is a space, as editors show it
+        if not raw:
             continue
-        for ch in line:
-            if not " " <= ch <= "~":
+        # checked as bytes: walking a str would make (and keep, on MicroPython) a string per
+        # character
+        for b in raw:
+            if not 32 <= b <= 126:
                 raise ValueError("setup.txt line %d: not plain ASCII" % n)
+        line = raw.decode()
         word = line.split()[0]
         value = line[len(word):].strip()  # the ESP8266's MicroPython has no str.partition
         if not value:
