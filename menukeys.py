@@ -4,7 +4,6 @@
 import mydu
 from duclas import DucoError, errname
 
-HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
 
 
 def status_text(c):
@@ -77,4 +76,4 @@ def act(n, ch):
             except (OSError, ValueError) as e:
                 print("I2C error %s" % errname(e))
     else:
-        print(HELP)
+        print(mydu.HELP)

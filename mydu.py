@@ -11,6 +11,7 @@ from array import array
 from duclas import DucoError, BusError, errname, FAULTS, ACCEPTED, REJECTED
 from keyin import ask
 
+HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
 cons = []  # one Connection per target line of setup.txt, in file order
 bus = None
 pins = (5, 4, 100000)  # scl, sda, freq of the bus, from setup.txt
@@ -134,7 +135,7 @@ def start():
 
 
 def menu():
-    act(0, "?")  # the help line
+    print(HELP)
     if call("rigstart", "autostart_wanted"):
         print("autostart: s, then l until a key")
         act(0, "s")

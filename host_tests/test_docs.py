@@ -341,7 +341,7 @@ def test_no_file_points_outside_the_repository_at_shared():
 
 
 def test_the_menu_page_has_a_row_for_every_key_of_the_help_line():
-    help_line = re.search(r'^HELP = "(.*)"$', (ROOT / "menukeys.py").read_text(), re.M).group(1)
+    help_line = re.search(r'^HELP = "(.*)"$', (ROOT / "mydu.py").read_text(), re.M).group(1)
     keys = set(re.findall(r"(?:^|[ ,>])([a-z])(?=[ ,]|$)", help_line))
     assert {"s", "l", "x", "d", "o", "i", "c", "m", "q", "w", "t", "u", "v", "h"} <= keys
     rows = re.findall(r"^\| `([a-z])` \|", (ROOT / "docs" / "menu.md").read_text(), re.M)

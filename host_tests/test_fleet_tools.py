@@ -140,8 +140,8 @@ def test_monitor_command_runs_serves_and_keeps_its_history(tmp_path):
 
 
 def test_a_rig_of_four_mines_in_20_kb_with_webrepl_started_and_a_client_attached(tmp_path):
-    """The rig's memory target: at most 20 KB of free heap after boot. Here the 20,480 bytes left
-    by the firmware's start-up must hold boot.py's WebREPL too, and the client's session."""
+    """The rig's memory target: at most 20 KB of free heap after boot (boot.py has started
+    WebREPL). Those 20,480 bytes, left in pieces, must hold the attached client's session too."""
     rig = SimRig("rig-20k", [20, 21, 22, 23], tmp_path / "rig", rate=4000, free=20480).start()
     seen: list[str] = []
     try:

@@ -66,9 +66,19 @@ class FakePoll:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.real = select_module.poll()
+        self.fds: dict[int, int] = {}  # id(obj) -> its file number when registered
 
     def register(self, obj, mask=select_module.POLLIN) -> None:
-        self.real.register(obj, mask)
+        fd = obj if isinstance(obj, int) else obj.fileno()
+        self.fds[id(obj)] = fd
+        self.real.register(fd, mask)
+
+    def unregister(self, obj) -> None:
+        # by the number it had: a socket closed since then has none any more
+        self.real.unregister(self.fds.pop(id(obj)))
+
+    def ipoll(self, timeout_ms: int = -1) -> list:
+        return self.poll(timeout_ms)
 
     def poll(self, timeout_ms: int = -1) -> list:
         events = self.real.poll(min(timeout_ms, 5) if timeout_ms > 0 else 0)

@@ -73,9 +73,9 @@ class SimRig:
         sim.write_setup(self.folder, ("127.0.0.1", self.emulator.port), self.addrs,
                         "autostart yes" if self.autostart else "")
         self.env = sim.device_env(self.bus.server_address[1])
-        if self.free is not None:
-            self.env["DUCO_FREE"] = str(self.free)
         self.code = simweb.enable(self.folder, self.env, self.port)
+        if self.free is not None:  # boot (WebREPL started) leaves the rig only this much
+            self.code = self.code.replace("import main", "import _boot\n_boot.hold(%d, False)\nimport main" % self.free)
         self._spawn()
         return self
 
