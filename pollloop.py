@@ -9,8 +9,6 @@ import time
 import select
 import mydu
 
-_poller = None  # one for the whole `l`: stdin, and the socket of each message in flight
-
 
 def _show(c, req_took, sent_ms):
     # the share's block, as the blocking loop prints it. c.held: (status letter,) or, once the
@@ -74,21 +72,17 @@ def _fail(c, e):
 
 
 def _events(cons, wait_ms):
-    # wait for replies (or a key); finish the exchanges whose reply is whole. Returns (a key
-    # was pressed, events seen). The poller follows the messages in flight: nothing is made
-    # anew each round.
+    # wait for replies (or a key) on stdin and the sockets with a message in flight (a fresh
+    # poller: a socket closed by a fault is never left registered); finish the exchanges whose
+    # reply is whole. Returns (a key was pressed, events seen).
+    poller = select.poll()
+    poller.register(sys.stdin, select.POLLIN)
     for c in cons:
-        s = c.sock if c.state in "RE" else None
-        if c.watched is not s:
-            if c.watched is not None:
-                _poller.unregister(c.watched)
-            if s is not None:
-                _poller.register(s, select.POLLIN)
-            c.watched = s
+        if c.state in "RE" and c.sock is not None:
+            poller.register(c.sock, select.POLLIN)
+    events = poller.poll(wait_ms)
     key = False
-    seen = 0
-    for ev in _poller.ipoll(wait_ms):
-        seen += 1
+    for ev in events:
         for c in cons:  # the connection of the socket (CPython's poll reports file numbers)
             s = c.sock
             if s is not None and (ev[0] is s or (isinstance(ev[0], int) and ev[0] == s.fileno())):
@@ -102,17 +96,13 @@ def _events(cons, wait_ms):
     for c in cons:
         if c.state in "RE" and time.ticks_diff(time.ticks_ms(), c.sent_at) > c.timeout * 1000:
             _fail(c, c.broken("server error ETIMEDOUT"))
-    return key, seen
+    return key, len(events)
 
 
 def run(n, cons):
     # n rounds (0: 99999); True when a key ended it
-    global _poller
-    _poller = select.poll()
-    _poller.register(sys.stdin, select.POLLIN)
     for c in cons:
         c.held = None
-        c.watched = None  # the socket _poller watches for it
     allbus = 0
     key = False
     for left in range(n or 99999, 0, -1):
@@ -144,6 +134,5 @@ def run(n, cons):
                 flying = True
         if flying and _events(cons, 100)[0]:
             key = True
-    _poller = None
     print("Loop Done")
     return key
