@@ -97,8 +97,7 @@ def test_a_connection_the_pool_closed_in_the_menu_is_made_again_quietly(tmp_path
         dev.type("x")
         assert dev.proc.wait(timeout=30) == 0
     finally:
-        if dev.proc.poll() is None:
-            dev.proc.kill()
+        dev.kill()
         server.shutdown()
         pool.stop()
     loop = dev.out[dev.out.index("H> 30l"):]

@@ -180,8 +180,7 @@ def test_autostart_mines_after_a_reset_until_a_key(tmp_path, emulator):
         dev.type("x")
         assert dev.proc.wait(timeout=30) == 0
     finally:
-        if dev.proc.poll() is None:
-            dev.proc.kill()
+        dev.kill()
         server.shutdown()
     assert "autostart: s, then l until a key\n" in dev.out
     assert "Loop Done\n" in dev.out and "Traceback" not in dev.out

@@ -74,6 +74,11 @@ class Device:
             time.sleep(0.05)
         raise TimeoutError("device never printed %r %d times:\n%s" % (text, count, self.out[-2000:]))
 
+    def kill(self) -> None:
+        """Stop the device if it still runs (a test that failed half-way leaves it running)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+
     def cpu_seconds(self) -> float:
         fields = Path("/proc/%d/stat" % self.proc.pid).read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime + stime
