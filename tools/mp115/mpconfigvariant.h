@@ -4,7 +4,7 @@
 // MICROPY_FORCE_32BIT=1 (32-bit objects, as on the Xtensa).
 //
 // MICROPY_UNIX_MINIMAL makes ports/unix/mpconfigport.h skip its own feature list, which turns
-// on much that the ESP8266 leaves out (str.partition, setattr, sys.exc_info, function
+// on much that the ESP8266 leaves out (str.partition, __setattr__, sys.exc_info, function
 // attributes, cmath, md5, ...). Everything is set here instead: first the ESP8266's choices,
 // then what the unix port itself needs to build and run. Where the two cannot match, the
 // line says so.
@@ -107,7 +107,7 @@
 #define MICROPY_VFS                 (1)
 #define MICROPY_READER_VFS          (1)
 // Left at py/mpconfig.h's default 0 by the ESP8266 port, on by default in the unix port:
-// str.partition/rpartition, str.center, str.splitlines, setattr/delattr, function attributes,
+// str.partition/rpartition, str.center, str.splitlines, __setattr__/__delattr__, function attributes,
 // sys.exc_info, NotImplemented, 3-argument pow, slice.indices, reverse special methods
 // (__radd__), math's special functions, compile(), sys.atexit, md5, crc32, and
 // gc.collect()'s return value. Nothing below turns them on.
