@@ -36,18 +36,4 @@ webrepl-heap: $(VENV)
 	$(PY) tools/fleet/webrepl_heap.py
 
 fleet-packages:
-	@fleet_missing=""; \
-	for p in $(FLEET_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" \
-	    || fleet_missing="$$fleet_missing $$p"; \
-	done; \
-	if [ -n "$$fleet_missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "fleet: installing$$fleet_missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends $$fleet_missing >/dev/null || exit 1; \
-	  else \
-	    echo "fleet: missing packages:$$fleet_missing (as root: apt-get install --no-install-recommends $(FLEET_PACKAGES))"; \
-	    exit 1; \
-	  fi; \
-	fi
+	@sh ./tools/apt_install.sh fleet $(FLEET_PACKAGES)

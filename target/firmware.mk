@@ -27,21 +27,7 @@ FW_PY = $(if $(wildcard $(PY)),$(PY),python3)
 .PHONY: firmware firmware-hashrate flash-target firmware-attiny85 fw-packages
 
 fw-packages:
-	@fw_missing=""; \
-	for p in $(FW_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" \
-	    || fw_missing="$$fw_missing $$p"; \
-	done; \
-	if [ -n "$$fw_missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "firmware: installing$$fw_missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends $$fw_missing >/dev/null || exit 1; \
-	  else \
-	    echo "firmware: missing packages:$$fw_missing (as root: apt-get install --no-install-recommends $(FW_PACKAGES))"; \
-	    exit 1; \
-	  fi; \
-	fi
+	@sh $(FW_ROOT)/tools/apt_install.sh firmware $(FW_PACKAGES)
 
 firmware: fw-packages
 	@mkdir -p $(FW_BUILD)

