@@ -121,13 +121,19 @@ def test_keys_without_a_final_x_end_the_run_as_x_would(tmp_path):
     assert sim_folders(tmp_path) == []
 
 
-def test_ctrl_c_at_the_terminal_ends_the_loop_and_the_run_with_the_summary(tmp_path, terminal):
+def looping(terminal):
+    """A sim at a terminal, started with `s` and looping (`l`) for a while."""
     term = terminal(FAST)
     assert term.read_until("H> "), term.out
     term.type(b"s")
     assert term.read_until("H> ", count=2), term.out
     term.type(b"l")
     assert term.read_until("===Loop  99990"), term.out[-2000:]
+    return term
+
+
+def test_ctrl_c_at_the_terminal_ends_the_loop_and_the_run_with_the_summary(tmp_path, terminal):
+    term = looping(terminal)
 
     term.type(b"\x03")  # Ctrl-C, as the terminal sends it with ISIG off
 
@@ -143,12 +149,7 @@ def test_ctrl_c_at_the_terminal_ends_the_loop_and_the_run_with_the_summary(tmp_p
 
 
 def test_ctrl_c_twice_stops_the_device_at_once(tmp_path, terminal):
-    term = terminal(FAST)
-    assert term.read_until("H> "), term.out
-    term.type(b"s")
-    assert term.read_until("H> ", count=2), term.out
-    term.type(b"l")
-    assert term.read_until("===Loop  99990"), term.out[-2000:]
+    term = looping(terminal)
 
     term.type(b"\x03\x03")
 
