@@ -54,6 +54,16 @@ class TierMove:
     next_diff: int = 16  # the next tier's difficulty (MEGA)
 
 
+def reply_json(handler: http.server.BaseHTTPRequestHandler, body: dict | str) -> None:
+    """A 200 answer of the REST API: `body` as JSON (a str goes as it is, for broken JSON)."""
+    data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 @dataclass
 class Faults:
     """Switches; 0 means off. "every N" counts JOB requests over the whole server."""
@@ -312,12 +322,7 @@ class Emulator:
                 else:
                     self.send_error(404)
                     return
-                data = (body if isinstance(body, str) else json.dumps(body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, body)
 
             def log_message(self, *args: object) -> None:
                 pass

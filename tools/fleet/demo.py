@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import json
 import shutil
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: the package and the other tools from tools/
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from duco_server import Emulator, Faults
+from duco_server import Emulator, Faults, reply_json
 from fleet import fleetfile
 from fleet.monitor import Fleet, printer
 from fleet.mqtt_publish import parse_broker
@@ -54,12 +53,7 @@ class PoolBalances:
                 found = [e.stats.balances[user] for e in owner.emulators if user in e.stats.balances]
                 body = ({"success": True, "result": {"username": user, "balance": round(sum(found), 8)}}
                         if found else {"success": False, "message": "User not found"})
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, body)
 
             def log_message(self, *args: object) -> None:
                 pass
