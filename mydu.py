@@ -1,4 +1,4 @@
-# mydu.py - the rig's keyboard menu and its polling round-robin loop.
+# mydu.py - the rig's keyboard menu, and what both loops (blockloop.py, pollloop.py) share.
 # `import mydu` shows the prompt H>; input is "number, then one letter", no Enter.
 # What mining does not need is loaded only when a key asks for it, and dropped again:
 # rigstart.py (and its setupfile.py) for `s` and at each `l`, rigstats.py for `i`, menukeys.py
@@ -8,7 +8,7 @@ import gc
 import time
 import select
 from array import array
-from duclas import DucoError, BusError, errname, FAULTS, ACCEPTED, REJECTED
+from duclas import DucoError, BusError, FAULTS, ACCEPTED, REJECTED
 from keyin import ask
 
 HELP = "s start, <n>l loop, x exit, <n>d drop, o overview, i stats, c m q w <n>, <n>t timeout, u v h"
